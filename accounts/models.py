@@ -1,0 +1,106 @@
+"""Accounts (tenants) and their users. A user belongs to exactly one account, with one role."""
+
+import uuid
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.db import models
+from django.utils import timezone
+
+
+class Account(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=80, unique=True)
+    # Minutes an escalation may wait unclaimed before the account's admins are re-notified.
+    escalation_renotify_minutes = models.PositiveIntegerField(default=10)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Role(models.TextChoices):
+    TECHNICIAN = "technician", "Technician"
+    ENGINEER = "engineer", "Engineer"
+    ADMIN = "admin", "Admin"
+
+
+STAFF_ROLES = (Role.ENGINEER, Role.ADMIN)
+
+
+class UserQuerySet(models.QuerySet):
+    def for_account(self, account):
+        if account is None:
+            return self.none()
+        return self.filter(account=account)
+
+    def staff(self):
+        return self.filter(role__in=STAFF_ROLES, is_active=True)
+
+
+class UserManager(BaseUserManager.from_queryset(UserQuerySet)):
+    use_in_migrations = True
+
+    def _create_user(self, email, password, **extra):
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email, password=None, **extra):
+        extra.setdefault("is_superuser", False)
+        extra.setdefault("is_staff", False)
+        return self._create_user(email, password, **extra)
+
+    def create_superuser(self, email, password=None, **extra):
+        extra["is_superuser"] = True
+        extra["is_staff"] = True
+        return self._create_user(email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """Email-login user. `account` is null only for platform operators (superusers)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    email = models.EmailField(unique=True)
+    name = models.CharField(max_length=150, blank=True)
+    account = models.ForeignKey(Account, null=True, blank=True, on_delete=models.CASCADE, related_name="users")
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.TECHNICIAN)
+    is_active = models.BooleanField(default=True)
+    # Django's flag for its own admin; platform operators only. Account admins get in by role.
+    is_staff = models.BooleanField(default=False)
+    email_notifications = models.BooleanField(default=True, help_text="Send me an email for escalations.")
+    chat_mentions = models.BooleanField(default=True, help_text="Mention me in Slack/Teams messages.")
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = []
+
+    class Meta:
+        ordering = ["email"]
+        indexes = [models.Index(fields=["account", "role"])]
+
+    def __str__(self):
+        return self.display_name
+
+    @property
+    def display_name(self):
+        return self.name or self.email
+
+    @property
+    def is_staff_role(self):
+        """Engineer or admin: may see the queue and claim."""
+        return self.role in STAFF_ROLES and self.account_id is not None
+
+    @property
+    def is_account_admin(self):
+        return self.role == Role.ADMIN and self.account_id is not None

@@ -1,0 +1,14 @@
+from rest_framework import status
+from rest_framework.exceptions import APIException
+
+
+class Conflict(APIException):
+    """409: the object is in a state that forbids the operation. `extra` joins the response body."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "Conflict."
+    default_code = "conflict"
+
+    def __init__(self, detail=None, **extra):
+        super().__init__(detail)
+        self.extra = extra

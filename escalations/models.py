@@ -1,0 +1,197 @@
+"""FlowPilot sessions, their steps and messages, and handoffs (escalations)."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.tenancy import AccountScopedManager
+
+
+class SessionStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    REQUESTING_ESCALATION = "requesting_escalation", "Requesting escalation"
+    ESCALATED = "escalated", "Escalated"
+    RESOLVED = "resolved", "Resolved"
+
+
+class PilotSession(models.Model):
+    """A technician's troubleshooting session on one ticket."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="sessions")
+    title = models.CharField(max_length=200)
+    problem = models.TextField(max_length=10_000)
+    client_name = models.CharField(max_length=200, blank=True)
+    psa_ticket_id = models.CharField(max_length=64, blank=True)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="pilot_sessions")
+    status = models.CharField(max_length=32, choices=SessionStatus.choices, default=SessionStatus.ACTIVE)
+    resolution = models.TextField(max_length=10_000, blank=True)
+    # The readable summary of the work so far, written by the handoff manager at each escalation.
+    documentation = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    objects = AccountScopedManager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["account", "status", "-created_at"]),
+            models.Index(fields=["account", "owner", "-created_at"]),
+        ]
+
+    def __str__(self):
+        return self.title
+
+
+class StepOutcome(models.TextChoices):
+    WORKED = "worked", "Worked"
+    DID_NOT_WORK = "did_not_work", "Did not work"
+    INCONCLUSIVE = "inconclusive", "Inconclusive"
+
+
+class Step(models.Model):
+    """A diagnostic step tried in a session: what was done, what happened, whether it helped."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="+")
+    session = models.ForeignKey(PilotSession, on_delete=models.CASCADE, related_name="steps")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    action = models.TextField(max_length=2_000)
+    result = models.TextField(max_length=5_000, blank=True)
+    outcome = models.CharField(max_length=20, choices=StepOutcome.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = AccountScopedManager()
+
+    class Meta:
+        ordering = ["created_at"]
+        indexes = [models.Index(fields=["session", "created_at"])]
+
+
+class MessageRole(models.TextChoices):
+    USER = "user", "User"
+    ASSISTANT = "assistant", "Copilot"
+    SYSTEM = "system", "System"
+
+
+class Message(models.Model):
+    """A message of the session's conversation (the technician, the engineer or the copilot)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="+")
+    session = models.ForeignKey(PilotSession, on_delete=models.CASCADE, related_name="messages")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                               related_name="+")
+    role = models.CharField(max_length=16, choices=MessageRole.choices, default=MessageRole.USER)
+    body = models.TextField(max_length=10_000)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = AccountScopedManager()
+
+    class Meta:
+        ordering = ["created_at"]
+        indexes = [models.Index(fields=["session", "created_at"])]
+
+    @property
+    def author_name(self):
+        if self.role == MessageRole.ASSISTANT:
+            return "Copilot"
+        return self.author.display_name if self.author_id else "System"
+
+
+class HandoffIntent(models.TextChoices):
+    ESCALATE = "escalate", "Escalate"
+    HANDOFF = "handoff", "Hand off"
+
+
+class AssessmentStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    READY = "ready", "Ready"
+    FAILED = "failed", "Failed"
+    TIMED_OUT = "timed_out", "Timed out"
+
+
+class HandoffQuerySet(models.QuerySet):
+    def for_account(self, account):
+        if account is None:
+            return self.none()
+        return self.filter(account=account)
+
+    def unclaimed(self):
+        return self.filter(claimed_at__isnull=True, cancelled_at__isnull=True)
+
+    def claimed(self):
+        return self.filter(claimed_at__isnull=False)
+
+
+class Handoff(models.Model):
+    """One escalation or shift handoff, with the snapshot of the session at that moment."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="handoffs")
+    session = models.ForeignKey(PilotSession, on_delete=models.CASCADE, related_name="handoffs")
+    intent = models.CharField(max_length=16, choices=HandoffIntent.choices)
+    reason = models.TextField(max_length=2_000)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    target_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    # The snapshot: what the engineer reads, frozen at the moment of the escalation.
+    problem = models.TextField()
+    steps_tried = models.JSONField(default=list)
+    conversation_tail = models.JSONField(default=list)
+    assessment = models.JSONField(null=True, blank=True)
+    assessment_status = models.CharField(max_length=16, choices=AssessmentStatus.choices,
+                                         default=AssessmentStatus.PENDING)
+    claimed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    first_action_at = models.DateTimeField(null=True, blank=True)
+    # Set when the session is resolved before anyone claimed it: the handoff leaves the queue.
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    admins_renotified_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = HandoffQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            # The queue: an account's unclaimed handoffs, newest first.
+            models.Index(fields=["account", "-created_at"], name="handoff_queue_idx",
+                         condition=Q(claimed_at__isnull=True)),
+            models.Index(fields=["account", "created_at"], name="handoff_account_created_idx"),
+        ]
+        constraints = [
+            # At most one open (unclaimed, not cancelled) handoff per session: the database closes
+            # the double-escalation race even if the application check were bypassed.
+            models.UniqueConstraint(fields=["session"], name="one_open_handoff_per_session",
+                                    condition=Q(claimed_at__isnull=True, cancelled_at__isnull=True)),
+        ]
+
+    def __str__(self):
+        return f"{self.get_intent_display()}: {self.session_id}"
+
+    @property
+    def is_open(self):
+        return self.claimed_at is None and self.cancelled_at is None
+
+
+class IdempotencyRecord(models.Model):
+    """The first response to an escalate/handoff POST sent with an `Idempotency-Key`."""
+
+    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    scope = models.CharField(max_length=255)  # the endpoint and session it was used on
+    request_hash = models.CharField(max_length=64)
+    response_status = models.PositiveSmallIntegerField()
+    response_body = models.JSONField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["account", "user", "key"], name="idempotency_key_unique")]

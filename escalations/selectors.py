@@ -1,0 +1,92 @@
+"""Reads that need care: who may see which session and handoff. Everything is account-scoped;
+anything outside what a user may see is a 404 (`Http404`), never a 403."""
+
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch, Q
+from django.http import Http404
+
+from escalations.models import Handoff, PilotSession
+
+
+def _not_found():
+    return Http404("Not found.")
+
+
+def sessions_visible_to(user):
+    """Staff see all of their account's sessions; a technician sees the ones they own, asked to
+    hand off or escalate, or that were handed to them."""
+    qs = PilotSession.objects.for_account(user.account)
+    if user.is_staff_role:
+        return qs
+    involved = Handoff.objects.for_account(user.account).filter(
+        Q(requested_by=user) | Q(target_user=user)
+    ).values("session_id")
+    return qs.filter(Q(owner=user) | Q(pk__in=involved))
+
+
+def open_handoffs_prefetch():
+    return Prefetch(
+        "handoffs",
+        queryset=Handoff.objects.unclaimed().select_related("requested_by", "target_user"),
+        to_attr="open_handoffs",
+    )
+
+
+def session_get(*, user, session_id, for_update=False) -> PilotSession:
+    qs = sessions_visible_to(user).select_related("owner", "account")
+    if for_update:
+        # Lock the session row only (not the joined user/account rows).
+        qs = qs.select_for_update(of=("self",))
+    try:
+        return qs.get(pk=session_id)
+    except (PilotSession.DoesNotExist, ValidationError, ValueError):
+        raise _not_found() from None
+
+
+def session_detail(*, user, session_id) -> PilotSession:
+    qs = (
+        sessions_visible_to(user)
+        .select_related("owner")
+        .prefetch_related("steps__author", "messages__author", open_handoffs_prefetch())
+    )
+    try:
+        return qs.get(pk=session_id)
+    except (PilotSession.DoesNotExist, ValidationError, ValueError):
+        raise _not_found() from None
+
+
+def handoffs_visible_to(user):
+    """Staff see the account's handoffs; other members only the ones they requested or received."""
+    qs = Handoff.objects.for_account(user.account)
+    if user.is_staff_role:
+        return qs
+    return qs.filter(Q(requested_by=user) | Q(target_user=user))
+
+
+def handoff_get(*, user, handoff_id) -> Handoff:
+    qs = handoffs_visible_to(user).select_related("requested_by", "target_user", "claimed_by", "session")
+    try:
+        return qs.get(pk=handoff_id)
+    except (Handoff.DoesNotExist, ValidationError, ValueError):
+        raise _not_found() from None
+
+
+def handoff_queue(*, account, state="unclaimed"):
+    """The account's queue, newest first, in a fixed number of queries whatever its length."""
+    qs = Handoff.objects.for_account(account).select_related(
+        "requested_by", "target_user", "claimed_by", "session"
+    )
+    if state == "unclaimed":
+        qs = qs.unclaimed()
+    elif state == "claimed":
+        qs = qs.claimed()
+    return qs.order_by("-created_at")
+
+
+def latest_handoff_for_session(*, session):
+    return (
+        Handoff.objects.filter(session=session, account_id=session.account_id)
+        .select_related("requested_by", "target_user", "claimed_by")
+        .order_by("-created_at")
+        .first()
+    )

@@ -1,0 +1,91 @@
+"""Writes on FlowPilot sessions: create, log a step, post a message, resolve.
+
+Each is atomic and keyword-only. The handoff manager (escalate, hand off, claim) lives in
+`escalations.handoffs`.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+
+from escalations import events
+from escalations.errors import Conflict
+from escalations.models import Handoff, Message, PilotSession, SessionStatus, Step
+
+
+def session_create(*, actor, title: str, problem: str, client_name: str = "", psa_ticket_id: str = "") -> PilotSession:
+    return PilotSession.objects.create(
+        account=actor.account, owner=actor, title=title, problem=problem,
+        client_name=client_name, psa_ticket_id=psa_ticket_id, status=SessionStatus.ACTIVE,
+    )
+
+
+def _assert_writable_by(session: PilotSession, actor) -> None:
+    if session.owner_id != actor.pk:
+        raise PermissionDenied("Only the session's owner may change it; claim the escalation first.")
+    if session.status == SessionStatus.RESOLVED:
+        raise Conflict("This session is resolved.")
+
+
+def record_first_action(*, session: PilotSession, actor, at=None) -> bool:
+    """Stop the in-product clock: the claimer's first action after claiming sets
+    `first_action_at`, once. A conditional update closes the race between two first actions."""
+    latest = (
+        Handoff.objects.filter(session=session, account_id=session.account_id, claimed_at__isnull=False)
+        .order_by("-claimed_at")
+        .values("pk", "claimed_by_id")
+        .first()
+    )
+    if not latest or latest["claimed_by_id"] != actor.pk:
+        return False
+    return bool(
+        Handoff.objects.filter(pk=latest["pk"], first_action_at__isnull=True).update(
+            first_action_at=at or timezone.now()
+        )
+    )
+
+
+@transaction.atomic
+def step_add(*, session: PilotSession, actor, action: str, result: str, outcome: str) -> Step:
+    session = PilotSession.objects.select_for_update().get(pk=session.pk)
+    _assert_writable_by(session, actor)
+    step = Step.objects.create(
+        account_id=session.account_id, session=session, author=actor,
+        action=action, result=result, outcome=outcome,
+    )
+    record_first_action(session=session, actor=actor, at=step.created_at)
+    PilotSession.objects.filter(pk=session.pk).update(updated_at=timezone.now())
+    return step
+
+
+@transaction.atomic
+def message_add(*, session: PilotSession, actor, body: str) -> Message:
+    session = PilotSession.objects.select_for_update().get(pk=session.pk)
+    _assert_writable_by(session, actor)
+    message = Message.objects.create(account_id=session.account_id, session=session, author=actor, body=body)
+    record_first_action(session=session, actor=actor, at=message.created_at)
+    PilotSession.objects.filter(pk=session.pk).update(updated_at=timezone.now())
+    return message
+
+
+@transaction.atomic
+def session_resolve(*, session: PilotSession, actor, resolution: str) -> PilotSession:
+    """Resolve the session. An escalation still waiting in the queue leaves it (cancelled)."""
+    session = PilotSession.objects.select_for_update().get(pk=session.pk)
+    _assert_writable_by(session, actor)
+    now = timezone.now()
+    session.status = SessionStatus.RESOLVED
+    session.resolution = resolution
+    session.resolved_at = now
+    session.save(update_fields=["status", "resolution", "resolved_at", "updated_at"])
+    record_first_action(session=session, actor=actor, at=now)
+    for handoff in Handoff.objects.filter(session=session).unclaimed():
+        handoff.cancelled_at = now
+        handoff.save(update_fields=["cancelled_at"])
+        events.handoff_cancelled(handoff)
+    from escalations import hooks
+
+    hooks.session_resolved(session)
+    return session

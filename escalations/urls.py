@@ -1,0 +1,17 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from escalations import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("sessions/", views.session_list, name="session-list"),
+    path("pilot/<uuid:session_id>", views.pilot, name="pilot"),
+    path("pilot/<uuid:session_id>/steps", views.step_add, name="pilot-step"),
+    path("pilot/<uuid:session_id>/messages", views.message_add, name="pilot-message"),
+    path("pilot/<uuid:session_id>/resolve", views.resolve, name="pilot-resolve"),
+    path("pilot/<uuid:session_id>/escalate", views.escalate, name="pilot-escalate"),
+    path("pilot/<uuid:session_id>/handoff", views.handoff, name="pilot-handoff"),
+]

@@ -1,0 +1,36 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from accounts.api import MeView
+from escalations import api as esc
+from notifications import api as notes
+from resolutionflow import health
+
+api_v1 = [
+    path("me", MeView.as_view(), name="me"),
+    path("sessions", esc.SessionListCreate.as_view(), name="session-list"),
+    path("sessions/<str:session_id>", esc.SessionDetail.as_view(), name="session-detail"),
+    path("sessions/<str:session_id>/steps", esc.SessionSteps.as_view(), name="session-steps"),
+    path("sessions/<str:session_id>/messages", esc.SessionMessages.as_view(), name="session-messages"),
+    path("sessions/<str:session_id>/escalate", esc.SessionEscalate.as_view(), name="session-escalate"),
+    path("sessions/<str:session_id>/handoff", esc.SessionHandoff.as_view(), name="session-handoff"),
+    path("sessions/<str:session_id>/resolve", esc.SessionResolve.as_view(), name="session-resolve"),
+    path("handoffs", esc.HandoffQueue.as_view(), name="handoff-list"),
+    path("handoffs/<str:handoff_id>", esc.HandoffDetail.as_view(), name="handoff-detail"),
+    path("handoffs/<str:handoff_id>/claim", esc.HandoffClaim.as_view(), name="handoff-claim"),
+    path("notifications", notes.NotificationList.as_view(), name="notification-list"),
+    path("notifications/read-all", notes.NotificationReadAll.as_view(), name="notification-read-all"),
+    path("notifications/<str:notification_id>/read", notes.NotificationRead.as_view(), name="notification-read"),
+    path("schema/", SpectacularAPIView.as_view(permission_classes=[], authentication_classes=[]), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="schema", permission_classes=[],
+                                                 authentication_classes=[]), name="api-docs"),
+]
+
+urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("api/v1/", include(api_v1)),
+    path("admin/", admin.site.urls),
+    path("", include("escalations.urls")),
+]

@@ -1,0 +1,99 @@
+"""Shared test cast and plumbing.
+
+Two accounts, Acme and Globex, and their people: acme_tech, acme_senior, acme_senior2,
+acme_admin, globex_tech, globex_senior, globex_admin. Every parallel worker has its own database
+(pytest-django suffixes it) and its own channel-layer prefix in Redis.
+"""
+
+import os
+
+import pytest
+from django.conf import settings
+
+from tests import helpers
+
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+PREFIX = f"rftest-{os.getpid()}-{WORKER}"
+
+
+def pytest_configure(config):
+    os.environ["CHANNEL_LAYER_PREFIX"] = PREFIX
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    if "CONFIG" in settings.CHANNEL_LAYERS["default"]:
+        settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = PREFIX
+    # Throttle counters per worker process, cleared between tests.
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                                   "LOCATION": PREFIX}}
+    settings.STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+@pytest.fixture
+def acme(db):
+    return helpers.make_account("Acme MSP", "acme")
+
+
+@pytest.fixture
+def globex(db):
+    return helpers.make_account("Globex IT", "globex")
+
+
+@pytest.fixture
+def acme_tech(acme):
+    return helpers.make_user(acme, "tech@acme.test", "technician", "Tina Tech")
+
+
+@pytest.fixture
+def acme_tech2(acme):
+    return helpers.make_user(acme, "tech2@acme.test", "technician", "Theo Tech")
+
+
+@pytest.fixture
+def acme_senior(acme):
+    return helpers.make_user(acme, "senior@acme.test", "engineer", "Sam Senior")
+
+
+@pytest.fixture
+def acme_senior2(acme):
+    return helpers.make_user(acme, "senior2@acme.test", "engineer", "Sue Senior")
+
+
+@pytest.fixture
+def acme_admin(acme):
+    return helpers.make_user(acme, "admin@acme.test", "admin", "Ada Admin")
+
+
+@pytest.fixture
+def globex_tech(globex):
+    return helpers.make_user(globex, "tech@globex.test", "technician", "Gus Tech")
+
+
+@pytest.fixture
+def globex_senior(globex):
+    return helpers.make_user(globex, "senior@globex.test", "engineer", "Gia Senior")
+
+
+@pytest.fixture
+def globex_admin(globex):
+    return helpers.make_user(globex, "admin@globex.test", "admin", "Gil Admin")
+
+
+@pytest.fixture
+def api():
+    """`api(user)` → a DRF client authenticated with a real personal API token of `user`."""
+    return helpers.token_client
+
+
+@pytest.fixture
+def live_asgi(transactional_db):
+    """Daphne serving the ASGI app on the test database and this worker's Redis prefix."""
+    server = helpers.LiveAsgiServer.shared()
+    yield server

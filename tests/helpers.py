@@ -1,0 +1,148 @@
+"""Builders and a live ASGI server for the tests."""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+from rest_framework.test import APIClient
+
+from accounts.models import Account, User
+from accounts.services import api_token_create
+
+ROOT = Path(__file__).resolve().parent.parent
+PASSWORD = "correct-horse-battery"
+
+
+def make_account(name, slug):
+    return Account.objects.create(name=name, slug=slug)
+
+
+def make_user(account, email, role, name=""):
+    return User.objects.create_user(email=email, password=PASSWORD, account=account, role=role, name=name)
+
+
+def token_client(user) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_create(user=user)}")
+    return client
+
+
+def make_session(api_client, **overrides):
+    body = {"title": "Outlook keeps asking for password", "problem": "User prompted for credentials every 5 min.",
+            "client_name": "Initech", "psa_ticket_id": "T-1001"}
+    body.update(overrides)
+    response = api_client.post("/api/v1/sessions", body, format="json")
+    assert response.status_code == 201, response.content
+    return response.json()
+
+
+def add_step(api_client, session_id, action="Cleared cached credentials", outcome="did_not_work",
+             result="Still prompts"):
+    response = api_client.post(f"/api/v1/sessions/{session_id}/steps",
+                               {"action": action, "result": result, "outcome": outcome}, format="json")
+    assert response.status_code == 201, response.content
+    return response.json()
+
+
+def escalate(api_client, session_id, reason="Stuck after clearing creds", **extra):
+    return api_client.post(f"/api/v1/sessions/{session_id}/escalate", {"reason": reason, **extra}, format="json")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def database_url_for_current_test_db() -> str:
+    s = connection.settings_dict
+    return f"postgres://{s['USER'] or 'postgres'}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+
+
+class LiveAsgiServer:
+    """Daphne in a subprocess (pytest-django's live_server has no websockets). One per worker,
+    started on first use; it reads the test database, which transactional tests commit to."""
+
+    _instance: LiveAsgiServer | None = None
+
+    def __init__(self, extra_env: dict | None = None):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.ws_url = f"ws://127.0.0.1:{self.port}"
+        env = dict(os.environ)
+        env.update({
+            "DATABASE_URL": database_url_for_current_test_db(),
+            "CHANNEL_LAYER_PREFIX": settings.CHANNEL_LAYERS["default"].get("CONFIG", {}).get("prefix", "asgi"),
+            "DEBUG": "1",
+            "CELERY_TASK_ALWAYS_EAGER": env.get("LIVE_CELERY_TASK_ALWAYS_EAGER", "1"),
+            "OUTBOUND_ALLOW_PRIVATE_NETWORKS": "1",
+            "THROTTLE_USER": "100000/min",
+            "THROTTLE_ANON": "100000/min",
+            "STATICFILES_BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage",
+            "LOG_LEVEL": "WARNING",
+        })
+        env.update(extra_env or {})
+        self.log = open(ROOT / f".live-asgi-{os.getpid()}.log", "w")  # noqa: SIM115
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port),
+             "resolutionflow.asgi:application"],
+            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+        )
+        self._wait_ready()
+        atexit.register(self.stop)
+
+    def _wait_ready(self, timeout=30):
+        import httpx
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"daphne exited: {(ROOT / self.log.name).read_text()[-2000:]}")
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        raise RuntimeError("daphne did not become ready")
+
+    @classmethod
+    def shared(cls) -> LiveAsgiServer:
+        if cls._instance is None or cls._instance.proc.poll() is not None:
+            cls._instance = cls()
+        return cls._instance
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        self.log.close()
+        Path(self.log.name).unlink(missing_ok=True)
+
+
+def ws_connect(server: LiveAsgiServer, *, token: str | None = None, cookie: str | None = None,
+               origin: str | None = None):
+    """A real websocket client (websockets' sync client)."""
+    from websockets.sync.client import connect
+
+    headers = {}
+    if token:
+        headers["Authorization"] = f"Token {token}"
+    if cookie:
+        headers["Cookie"] = cookie
+    return connect(f"{server.ws_url}/ws/escalations/", additional_headers=headers, origin=origin, open_timeout=5)
+
+
+def recv_json(ws, timeout=3.0) -> dict:
+    return json.loads(ws.recv(timeout=timeout))
