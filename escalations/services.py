@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
-from escalations import events
+from escalations import events, hooks
 from escalations.errors import Conflict
 from escalations.models import Handoff, Message, PilotSession, SessionStatus, Step
 
@@ -85,7 +85,5 @@ def session_resolve(*, session: PilotSession, actor, resolution: str) -> PilotSe
         handoff.cancelled_at = now
         handoff.save(update_fields=["cancelled_at"])
         events.handoff_cancelled(handoff)
-    from escalations import hooks
-
     hooks.session_resolved(session)
     return session
