@@ -1,0 +1,74 @@
+"""Races closed in the database: concurrent claims, duplicate escalations (real PostgreSQL,
+separate connections in separate threads, released together by a barrier)."""
+
+import threading
+
+import pytest
+from django.db import connection
+
+from escalations.models import Handoff
+from notifications.models import Notification
+from tests.helpers import escalate, make_session, make_user, token_client
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _race(calls):
+    """Run callables at the same instant, each in its own thread and DB connection."""
+    barrier = threading.Barrier(len(calls))
+    results = [None] * len(calls)
+
+    def run(i, call):
+        try:
+            barrier.wait(timeout=10)
+            results[i] = call()
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    return results
+
+
+@pytest.mark.parametrize("claimers", [2, 20])
+def test_concurrent_claims_have_exactly_one_winner(acme, acme_tech, claimers):
+    session = make_session(token_client(acme_tech))
+    handoff = escalate(token_client(acme_tech), session["id"]).json()
+    engineers = [make_user(acme, f"eng{i}@acme.test", "engineer", f"Eng {i}") for i in range(claimers)]
+    clients = [token_client(e) for e in engineers]
+    url = f"/api/v1/handoffs/{handoff['id']}/claim"
+    responses = _race([lambda c=c: c.post(url) for c in clients])
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [200] + [409] * (claimers - 1)
+    winner = Handoff.objects.get(pk=handoff["id"]).claimed_by
+    for r in responses:
+        if r.status_code == 409:
+            assert r.json()["claimed_by"]["email"] == winner.email
+    # The requester is told once who picked it up.
+    assert Notification.objects.filter(user=acme_tech, kind="claimed").count() == 1
+
+
+def test_the_same_escalation_sent_concurrently_with_one_key_makes_one_handoff(acme_tech, acme_senior):
+    session = make_session(token_client(acme_tech))
+    clients = [token_client(acme_tech) for _ in range(5)]
+    url = f"/api/v1/sessions/{session['id']}/escalate"
+    responses = _race([lambda c=c: c.post(url, {"reason": "stuck"}, format="json", HTTP_IDEMPOTENCY_KEY="same-key")
+                       for c in clients])
+    assert [r.status_code for r in responses] == [201] * 5
+    assert len({r.json()["id"] for r in responses}) == 1
+    assert Handoff.objects.count() == 1
+    assert Notification.objects.filter(user=acme_senior).count() == 1
+
+
+def test_concurrent_escalations_without_a_key_make_one_handoff(acme_tech, acme_senior):
+    session = make_session(token_client(acme_tech))
+    clients = [token_client(acme_tech) for _ in range(5)]
+    url = f"/api/v1/sessions/{session['id']}/escalate"
+    responses = _race([lambda c=c: c.post(url, {"reason": "stuck"}, format="json") for c in clients])
+    assert sorted(r.status_code for r in responses) == [201] + [409] * 4
+    handoff = Handoff.objects.get()
+    assert all(r.json()["handoff_id"] == str(handoff.pk) for r in responses if r.status_code == 409)
+    assert Notification.objects.filter(user=acme_senior).count() == 1
