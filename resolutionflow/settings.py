@@ -5,10 +5,13 @@ eager Celery). With them it runs on PostgreSQL, channels-redis and a real broker
 configuration only. Bad values fail at start-up with a clear message (django-environ).
 """
 
+import base64
+import hashlib
 from datetime import timedelta
 from pathlib import Path
 
 import environ
+from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -127,10 +130,17 @@ CELERY_TASK_PUBLISH_RETRY = False
 CELERY_TASK_DEFAULT_QUEUE = "notifications"
 CELERY_TASK_ROUTES = {
     "escalations.tasks.*": {"queue": "assessment"},
+    # PSA notes go to the psa queue (slow vendor APIs must not hold up chat and email).
+    "notifications.tasks.deliver_psa": {"queue": "psa"},
     "notifications.tasks.*": {"queue": "notifications"},
     "escalations.psa.tasks.*": {"queue": "psa"},
 }
-CELERY_BEAT_SCHEDULE = {}
+CELERY_BEAT_SCHEDULE = {
+    # The outbox sweeper: re-queues due retries and deliveries whose dispatch was lost.
+    "sweep-deliveries": {"task": "notifications.tasks.sweep_deliveries", "schedule": 30.0},
+    # Re-notify admins about escalations waiting unclaimed (Account.escalation_renotify_minutes).
+    "renotify-waiting-escalations": {"task": "notifications.tasks.renotify_waiting_escalations", "schedule": 60.0},
+}
 
 # --- Auth and sessions ------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -232,8 +242,29 @@ AI_BASE_URL = env.str("AI_BASE_URL", default="")
 AI_API_KEY = env.str("AI_API_KEY", default="")
 AI_MODEL = env.str("AI_MODEL", default="")
 ESCALATION_AI_ASSESSMENT_TIMEOUT_SECONDS = env.float("ESCALATION_AI_ASSESSMENT_TIMEOUT_SECONDS", default=5.0)
+# Secrets at rest (webhook/Slack/Teams URLs, webhook secrets, PSA credentials): one Fernet key, or
+# several comma-separated to rotate (the first encrypts). DEBUG without a key: a dev key derived
+# from SECRET_KEY. Production refuses to start without one.
 FIELD_ENCRYPTION_KEY = env.str("FIELD_ENCRYPTION_KEY", default="")
+if not FIELD_ENCRYPTION_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "FIELD_ENCRYPTION_KEY must be set when DEBUG=0 (generate one: python -c "
+            "'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')."
+        )
+    FIELD_ENCRYPTION_KEY = base64.urlsafe_b64encode(
+        hashlib.sha256(b"resolutionflow-field-encryption:" + SECRET_KEY.encode()).digest()
+    ).decode()
+try:
+    [Fernet(_k.strip().encode()) for _k in FIELD_ENCRYPTION_KEY.split(",") if _k.strip()]
+except ValueError:
+    raise ImproperlyConfigured("FIELD_ENCRYPTION_KEY must hold url-safe base64 32-byte Fernet keys.") from None
 OUTBOUND_ALLOW_PRIVATE_NETWORKS = env.bool("OUTBOUND_ALLOW_PRIVATE_NETWORKS", default=False)
+# Outbound deliveries (docs/notifications.md): per-request HTTP timeout, how long a delivery is
+# retried, and when a row claimed by a worker counts as lost.
+OUTBOUND_HTTP_TIMEOUT_SECONDS = env.float("OUTBOUND_HTTP_TIMEOUT_SECONDS", default=10.0)
+WEBHOOK_RETRY_HOURS = env.float("WEBHOOK_RETRY_HOURS", default=24.0)
+DELIVERY_STUCK_AFTER_SECONDS = env.int("DELIVERY_STUCK_AFTER_SECONDS", default=300)
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
 # How many messages of the conversation a handoff snapshot keeps.
 HANDOFF_CONVERSATION_TAIL = 10
