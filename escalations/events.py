@@ -8,6 +8,7 @@ rolled-back escalation sends nothing.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from asgiref.sync import async_to_sync
@@ -35,6 +36,14 @@ def user_group(user_id) -> str:
 
 def presence_group(handoff_id) -> str:
     return f"handoff.{handoff_id}.presence"
+
+
+def presence_key(prefix: str, account_id, handoff_id=None) -> str:
+    """Redis keys of the presence store (`escalations.presence`), under the channel layer's
+    prefix so parallel test workers and co-hosted installs never share them. Without
+    `handoff_id`: the account's index of handoffs that have viewers."""
+    base = f"{prefix}:presence:{account_id}"
+    return base if handoff_id is None else f"{base}:{handoff_id}"
 
 
 def _user_ref(user):
@@ -84,20 +93,86 @@ def notification_created_frame(notification) -> dict:
     }
 
 
+def presence_frame(handoff_id, viewers) -> dict:
+    """Who is looking at a handoff right now (its context screen or its session page).
+    `viewers` are `{id, name}`, one per user however many tabs they have open. Sent to the
+    account's queue group, so it reaches the account's engineers and admins only."""
+    return {
+        "type": "presence",
+        "handoff_id": _id(handoff_id),
+        "viewers": [{"id": _id(v["id"]), "name": v["name"]} for v in viewers],
+    }
+
+
+def error_frame(detail: str, *, about: str | None = None) -> dict:
+    """The answer to a client frame the server refuses (e.g. presence on a foreign handoff)."""
+    frame = {"type": "error", "detail": detail}
+    if about:
+        frame["about"] = about
+    return frame
+
+
 def send_now(group: str, frame: dict) -> None:
     """Send a frame to a group immediately. Callers inside a transaction use `send_on_commit`."""
+    send_many_now([(group, frame)])
+
+
+def send_many_now(messages: list[tuple[str, dict]]) -> None:
+    """Send several frames concurrently in one event-loop hop (one escalation notifies many)."""
     layer = get_channel_layer()
-    if layer is None:
+    if layer is None or not messages:
         return
+
+    async def _send_all():
+        results = await asyncio.gather(
+            *(layer.group_send(group, {"type": "event.frame", "frame": frame}) for group, frame in messages),
+            return_exceptions=True,
+        )
+        for (group, _frame), result in zip(messages, results, strict=True):
+            if isinstance(result, Exception):
+                logger.error("group_send to %s failed: %r", group, result)
+
     try:
-        async_to_sync(layer.group_send)(group, {"type": "event.frame", "frame": frame})
+        async_to_sync(_send_all)()
     except Exception:  # a realtime hiccup must never fail the write that caused it
-        logger.exception("group_send to %s failed", group)
+        logger.exception("group_send failed")
+
+
+class _Batch:
+    """Frames registered during one transaction, sent together once it commits, in order."""
+
+    def __init__(self):
+        self.messages: list[tuple[str, dict]] = []
+
+    def flush(self):
+        messages, self.messages = self.messages, []
+        send_many_now(messages)
+
+
+_batches: dict = {}
 
 
 def send_on_commit(group: str, frame: dict) -> None:
-    """Send a frame once the current transaction commits; nothing is sent on rollback."""
-    transaction.on_commit(lambda: send_now(group, frame))
+    """Send a frame once the current transaction commits; nothing is sent on rollback. Frames of
+    one transaction go out together, in the order they were registered."""
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        send_now(group, frame)
+        return
+    # One batch per outermost transaction: keyed by the connection's current savepoint stack root.
+    key = (id(connection), id(connection.run_on_commit))
+    batch = _batches.get(key)
+    if batch is None or batch.owner is not connection.run_on_commit:
+        batch = _Batch()
+        batch.owner = connection.run_on_commit
+        _batches[key] = batch
+
+        def _flush(b=batch, k=key):
+            _batches.pop(k, None)
+            b.flush()
+
+        transaction.on_commit(_flush)
+    batch.messages.append((group, frame))
 
 
 def handoff_created(handoff) -> None:
