@@ -18,9 +18,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from accounts.models import Account
+from analytics.models import BaselineSample
 from analytics.sql import DurationSeconds, Percentile
 from escalations.models import Handoff
 
@@ -126,3 +129,211 @@ def queue_summary(*, account, now: datetime | None = None) -> dict:
         }
         for scope, prefix in (("today", "today"), ("period", "week"))
     }
+
+
+# --- The analytics endpoint --------------------------------------------------------------------
+
+MIN_BASELINE_SAMPLES = 5
+TARGET_HOURS_PER_WEEK = 1.0
+REVISIT_AFTER_WEEKS = 8
+# The pilot verdict always looks at the trailing 30 days, whatever period a page shows, so the
+# account's page and the operator's scorecard never disagree.
+VERDICT_PERIOD = "30d"
+
+
+def _handoff_aggregates() -> dict:
+    """Every headline figure of a period, as aggregates over the handoffs created in it. Usable
+    with `.aggregate()` (one account) and `.values("account").annotate()` (all accounts)."""
+    resolved_after_claim = COUNTED_CLAIM & Q(session__resolved_at__gte=F("claimed_at"))
+    return {
+        "escalations": Count("pk"),
+        "claimed": Count("pk", filter=COUNTED_CLAIM),
+        "resolved_after_claim": Count("pk", filter=resolved_after_claim),
+        "ttc_median": Percentile(time_to_claim(), 0.5, filter=COUNTED_CLAIM),
+        "ttc_p90": Percentile(time_to_claim(), 0.9, filter=COUNTED_CLAIM),
+        "ttfa_samples": Count("pk", filter=HAS_FIRST_ACTION),
+        "ttfa_median": Percentile(time_to_first_action(), 0.5, filter=HAS_FIRST_ACTION),
+        "ttfa_p90": Percentile(time_to_first_action(), 0.9, filter=HAS_FIRST_ACTION),
+    }
+
+
+def _baseline_aggregates() -> dict:
+    return {"median": Percentile("seconds", 0.5), "samples": Count("pk")}
+
+
+def _in_window(queryset, window: Window):
+    return queryset.filter(created_at__gte=window.start, created_at__lt=window.end)
+
+
+def baseline_summary(*, account) -> dict:
+    """All of the account's manual samples (they describe the old way, not a period)."""
+    row = BaselineSample.objects.for_account(account).aggregate(**_baseline_aggregates())
+    return {"median_seconds": _round(row["median"], 3), "samples": row["samples"] or 0}
+
+
+def _figures(raw: dict, baseline: dict, window: Window) -> dict:
+    """The response's figures from the raw aggregates. Minutes recovered need both inputs and at
+    least MIN_BASELINE_SAMPLES manual samples; they are never derived from the in-product number
+    alone."""
+    escalations, claimed = raw["escalations"] or 0, raw["claimed"] or 0
+    resolved = raw["resolved_after_claim"] or 0
+    ttfa_median = _round(raw["ttfa_median"], 3)
+    needed = max(0, MIN_BASELINE_SAMPLES - baseline["samples"])
+    minutes = hours = None
+    if needed == 0 and baseline["median_seconds"] is not None and ttfa_median is not None:
+        minutes_exact = (baseline["median_seconds"] - ttfa_median) / 60
+        escalations_per_week = escalations * 7 / window.days
+        minutes = round(minutes_exact, 2)
+        hours = round(minutes_exact * escalations_per_week / 60, 2)
+    return {
+        "period": {"start": window.start, "end": window.end},
+        "escalations": escalations,
+        "claimed": claimed,
+        "resolved_after_claim": resolved,
+        "conversion_rate": round(resolved / claimed, 4) if claimed else None,
+        "time_to_claim": {"median_seconds": _round(raw["ttc_median"], 3), "p90_seconds": _round(raw["ttc_p90"], 3),
+                          "samples": claimed},
+        "time_to_first_action": {"median_seconds": ttfa_median, "p90_seconds": _round(raw["ttfa_p90"], 3),
+                                 "samples": raw["ttfa_samples"] or 0},
+        "manual_baseline": dict(baseline),
+        "minutes_recovered_per_escalation": minutes,
+        "baseline_samples_needed": needed,
+        "hours_saved_per_week": hours,
+    }
+
+
+def daily_trend(*, account, window: Window) -> list[dict]:
+    """One row per day of the window (days without escalations included): escalations created
+    that day and the median time to first action of those escalations."""
+    rows = (
+        _in_window(Handoff.objects.for_account(account), window)
+        .annotate(day=TruncDate("created_at", tzinfo=UTC))
+        .values("day")
+        .annotate(escalations=Count("pk"),
+                  median=Percentile(time_to_first_action(), 0.5, filter=HAS_FIRST_ACTION))
+        .order_by("day")
+    )
+    by_day = {row["day"]: row for row in rows}
+    return [
+        {
+            "date": day,
+            "escalations": by_day[day]["escalations"] if day in by_day else 0,
+            "median_time_to_first_action_seconds": _round(by_day[day]["median"], 3) if day in by_day else None,
+        }
+        for day in window.dates()
+    ]
+
+
+def escalation_analytics(*, account, window: Window, trend: bool = True) -> dict:
+    """The `GET /api/v1/analytics/escalations` payload for `account` (docs/API.md), in three
+    queries: the period's aggregates, the baseline, the daily trend."""
+    raw = _in_window(Handoff.objects.for_account(account), window).aggregate(**_handoff_aggregates())
+    figures = _figures(raw, baseline_summary(account=account), window)
+    figures["trend"] = daily_trend(account=account, window=window) if trend else []
+    return figures
+
+
+# --- The pilot verdict -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PilotVerdict:
+    """Is the wedge paying for itself? Weeks since the account's first escalation and hours saved
+    per week over the trailing 30 days; at week 8 or later and not above 1.0 it says so plainly."""
+
+    account: object
+    first_escalation_at: datetime | None
+    weeks: int | None
+    figures: dict
+    status: str  # "not_started" | "above_target" | "too_early" | "revisit"
+
+    @property
+    def hours_saved_per_week(self) -> float | None:
+        return self.figures["hours_saved_per_week"]
+
+    @property
+    def headline(self) -> str:
+        hours, weeks = self.hours_saved_per_week, self.weeks
+        if self.status == "not_started":
+            return "No escalations yet: the pilot clock starts at the first one."
+        figure = (f"{hours:.2f} hours saved per week" if hours is not None
+                  else "no hours-saved figure (" + _missing_input(self.figures) + ")")
+        if self.status == "above_target":
+            return f"Week {weeks}: {figure}, above the {TARGET_HOURS_PER_WEEK:.1f} target. The wedge is working."
+        if self.status == "revisit":
+            return (f"Week {weeks}: {figure}, not above {TARGET_HOURS_PER_WEEK:.1f}. "
+                    "Revisit the wedge: Escalation Mode is not saving enough time.")
+        left = REVISIT_AFTER_WEEKS - weeks
+        return (f"Week {weeks} of {REVISIT_AFTER_WEEKS}: {figure}, not above {TARGET_HOURS_PER_WEEK:.1f} yet. "
+                f"{left} week{'s' if left != 1 else ''} until the verdict.")
+
+
+def _missing_input(figures: dict) -> str:
+    needed = figures["baseline_samples_needed"]
+    if needed:
+        return f"{needed} more baseline sample{'s' if needed != 1 else ''} needed"
+    return "no time-to-first-action samples in the last 30 days"
+
+
+def _verdict(*, account, first_escalation_at, figures, now) -> PilotVerdict:
+    if first_escalation_at is None:
+        return PilotVerdict(account, None, None, figures, "not_started")
+    weeks = max(0, (now - first_escalation_at).days // 7)
+    hours = figures["hours_saved_per_week"]
+    if hours is not None and hours > TARGET_HOURS_PER_WEEK:
+        status = "above_target"
+    elif weeks >= REVISIT_AFTER_WEEKS:
+        # No figure at week 8 is not "above 1.0" either: the pilot did not show the saving.
+        status = "revisit"
+    else:
+        status = "too_early"
+    return PilotVerdict(account, first_escalation_at, weeks, figures, status)
+
+
+def pilot_verdict(*, account, now: datetime | None = None, figures: dict | None = None) -> PilotVerdict:
+    """The verdict for one account. Pass `figures` when they are already the trailing-30-day
+    analytics at `now` (the page's default period) to save the queries."""
+    now = now or timezone.now()
+    first = (Handoff.objects.for_account(account).order_by("created_at")
+             .values_list("created_at", flat=True).first())
+    if figures is None:
+        figures = escalation_analytics(account=account, window=window_for_period(VERDICT_PERIOD, now=now),
+                                       trend=False)
+    return _verdict(account=account, first_escalation_at=first, figures=figures, now=now)
+
+
+def pilot_scorecard(*, now: datetime | None = None) -> list[PilotVerdict]:
+    """Every account's verdict side by side (platform operators). Three grouped queries whatever
+    the number of accounts: first escalations, the 30-day aggregates, the baselines."""
+    now = now or timezone.now()
+    window = window_for_period(VERDICT_PERIOD, now=now)
+    first = Handoff.objects.filter(account=OuterRef("pk")).order_by("created_at").values("created_at")[:1]
+    accounts = Account.objects.annotate(first_escalation_at=Subquery(first)).order_by("name")
+    raw_by_account = {
+        row["account"]: row
+        for row in _in_window(Handoff.objects.all(), window).values("account").annotate(**_handoff_aggregates())
+        .order_by()
+    }
+    baseline_by_account = {
+        row["account"]: row
+        for row in BaselineSample.objects.values("account").annotate(**_baseline_aggregates()).order_by()
+    }
+    empty_raw = dict.fromkeys(_handoff_aggregates())
+    verdicts = []
+    for account in accounts:
+        b = baseline_by_account.get(account.pk, {"median": None, "samples": 0})
+        baseline = {"median_seconds": _round(b["median"], 3), "samples": b["samples"]}
+        figures = _figures(raw_by_account.get(account.pk, empty_raw), baseline, window)
+        figures["trend"] = []
+        verdicts.append(_verdict(account=account, first_escalation_at=account.first_escalation_at,
+                                 figures=figures, now=now))
+    return verdicts
+
+
+def platform_verdict(verdicts: list[PilotVerdict]) -> str:
+    """PRODUCT.md: a pilot at week 8 with no account above 1.0 hour/week means the wedge is
+    revisited. "keep" as soon as one account is above the target."""
+    if any(v.status == "above_target" for v in verdicts):
+        return "keep"
+    if any(v.weeks is not None and v.weeks >= REVISIT_AFTER_WEEKS for v in verdicts):
+        return "revisit"
+    return "too_early"

@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts.api import MeView
+from analytics import api as analytics_api
 from escalations import api as esc
 from notifications import api as notes
 from resolutionflow import health
@@ -22,6 +23,7 @@ api_v1 = [
     path("notifications", notes.NotificationList.as_view(), name="notification-list"),
     path("notifications/read-all", notes.NotificationReadAll.as_view(), name="notification-read-all"),
     path("notifications/<str:notification_id>/read", notes.NotificationRead.as_view(), name="notification-read"),
+    path("analytics/escalations", analytics_api.EscalationAnalytics.as_view(), name="api-analytics-escalations"),
     path("schema/", SpectacularAPIView.as_view(permission_classes=[], authentication_classes=[]), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema", permission_classes=[],
                                                  authentication_classes=[]), name="api-docs"),
@@ -32,5 +34,6 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("api/v1/", include(api_v1)),
     path("admin/", admin.site.urls),
+    path("analytics/", include("analytics.urls")),
     path("", include("escalations.urls")),
 ]
