@@ -138,41 +138,15 @@ def send_many_now(messages: list[tuple[str, dict]]) -> None:
         logger.exception("group_send failed")
 
 
-class _Batch:
-    """Frames registered during one transaction, sent together once it commits, in order."""
-
-    def __init__(self):
-        self.messages: list[tuple[str, dict]] = []
-
-    def flush(self):
-        messages, self.messages = self.messages, []
-        send_many_now(messages)
-
-
-_batches: dict = {}
-
-
 def send_on_commit(group: str, frame: dict) -> None:
-    """Send a frame once the current transaction commits; nothing is sent on rollback. Frames of
-    one transaction go out together, in the order they were registered."""
-    connection = transaction.get_connection()
-    if not connection.in_atomic_block:
-        send_now(group, frame)
-        return
-    # One batch per outermost transaction: keyed by the connection's current savepoint stack root.
-    key = (id(connection), id(connection.run_on_commit))
-    batch = _batches.get(key)
-    if batch is None or batch.owner is not connection.run_on_commit:
-        batch = _Batch()
-        batch.owner = connection.run_on_commit
-        _batches[key] = batch
+    """Send a frame once the current transaction commits; nothing is sent on rollback."""
+    transaction.on_commit(lambda: send_now(group, frame))
 
-        def _flush(b=batch, k=key):
-            _batches.pop(k, None)
-            b.flush()
 
-        transaction.on_commit(_flush)
-    batch.messages.append((group, frame))
+def send_many_on_commit(messages: list[tuple[str, dict]]) -> None:
+    """Send frames together once the transaction commits, concurrently, in one callback."""
+    messages = list(messages)
+    transaction.on_commit(lambda: send_many_now(messages))
 
 
 def handoff_created(handoff) -> None:
@@ -189,6 +163,14 @@ def handoff_claimed(handoff) -> None:
 
 def notification_created(notification) -> None:
     send_on_commit(user_group(notification.user_id), notification_created_frame(notification))
+
+
+def handoff_created_with_notifications(handoff, notifications) -> None:
+    """The queue card first, then each recipient's bell, all in one on-commit send."""
+    send_many_on_commit(
+        [(queue_group(handoff.account_id), handoff_created_frame(handoff))]
+        + [(user_group(n.user_id), notification_created_frame(n)) for n in notifications]
+    )
 
 
 def handoff_cancelled(handoff) -> None:

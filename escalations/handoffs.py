@@ -89,16 +89,14 @@ def _recipients(*, account, actor, target):
 
 
 def _notify(*, handoff: Handoff, users, kind, title, body, link) -> list[Notification]:
-    notes = Notification.objects.bulk_create(
+    """Persist in-app notifications. The caller registers their frames."""
+    return Notification.objects.bulk_create(
         [
             Notification(account_id=handoff.account_id, user=u, kind=kind, title=title, body=body,
                          link=link, handoff=handoff)
             for u in users
         ]
     )
-    for note in notes:
-        events.notification_created(note)
-    return notes
 
 
 @transaction.atomic
@@ -145,10 +143,10 @@ def handoff_create(*, session: PilotSession, actor, intent: str, reason: str, ta
         kind, title = NotificationKind.ESCALATION, f"{who} escalated “{session.title}”"
     else:
         kind, title = NotificationKind.HANDOFF, f"{who} handed off “{session.title}” to you"
-    _notify(handoff=handoff, users=_recipients(account=account, actor=actor, target=target),
-            kind=kind, title=title, body=reason, link=pickup_link(session.pk))
+    notes = _notify(handoff=handoff, users=_recipients(account=account, actor=actor, target=target),
+                    kind=kind, title=title, body=reason, link=pickup_link(session.pk))
 
-    events.handoff_created(handoff)
+    events.handoff_created_with_notifications(handoff, notes)
     hooks.handoff_created(handoff)
     return handoff
 
@@ -180,10 +178,12 @@ def handoff_claim(*, handoff: Handoff, actor) -> Handoff:
     PilotSession.objects.filter(pk=handoff.session_id).update(status=SessionStatus.ACTIVE, owner=actor, updated_at=now)
 
     handoff = Handoff.objects.select_related("requested_by", "target_user", "claimed_by", "session").get(pk=handoff.pk)
-    _notify(handoff=handoff, users=[handoff.requested_by], kind=NotificationKind.CLAIMED,
-            title=f"{actor.display_name} picked up “{handoff.session.title}”",
-            body=f"{actor.display_name} is now working on it.", link=f"/pilot/{handoff.session_id}")
+    notes = _notify(handoff=handoff, users=[handoff.requested_by], kind=NotificationKind.CLAIMED,
+                    title=f"{actor.display_name} picked up “{handoff.session.title}”",
+                    body=f"{actor.display_name} is now working on it.", link=f"/pilot/{handoff.session_id}")
     events.handoff_claimed(handoff)
+    for note in notes:
+        events.notification_created(note)
     hooks.handoff_claimed(handoff)
     return handoff
 

@@ -146,3 +146,16 @@ def ws_connect(server: LiveAsgiServer, *, token: str | None = None, cookie: str 
 
 def recv_json(ws, timeout=3.0) -> dict:
     return json.loads(ws.recv(timeout=timeout))
+
+
+def recv_types(ws, types: set[str], timeout=5.0) -> dict:
+    """Read frames until one of each wanted type arrived; others (e.g. the assessment's
+    `handoff.updated`, presence) may interleave and are skipped."""
+    deadline = time.monotonic() + timeout
+    found: dict = {}
+    while set(found) != types:
+        frame = recv_json(ws, timeout=max(0.01, deadline - time.monotonic()))
+        if frame["type"] in types:
+            assert frame["type"] not in found, f"duplicate {frame['type']} frame"
+            found[frame["type"]] = frame
+    return found

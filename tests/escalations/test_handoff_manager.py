@@ -130,14 +130,31 @@ def test_a_rollback_inside_the_manager_sends_nothing_and_notifies_no_one(acme_te
     assert PilotSession.objects.get(pk=session.pk).status == "active"
 
 
-def test_a_committed_escalation_registers_its_events(acme_tech, acme_senior, django_capture_on_commit_callbacks):
-    from escalations import services
+def test_a_committed_escalation_sends_its_frames_only_on_commit(acme_tech, acme_senior,
+                                                                django_capture_on_commit_callbacks):
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
 
+    from escalations import events, services
+
+    layer = get_channel_layer()
+    queue_channel, bell_channel = "test.queue.listener", "test.bell.listener"
+    async_to_sync(layer.group_add)(events.queue_group(acme_tech.account_id), queue_channel)
+    async_to_sync(layer.group_add)(events.user_group(acme_senior.pk), bell_channel)
     session = services.session_create(actor=acme_tech, title="t", problem="p")
-    with django_capture_on_commit_callbacks() as callbacks:
-        handoffs.handoff_create(session=session, actor=acme_tech, intent="escalate", reason="r")
-    # handoff.created for the queue + one notification.created for the engineer.
-    assert len(callbacks) >= 2
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        handoff = handoffs.handoff_create(session=session, actor=acme_tech, intent="escalate", reason="r")
+    assert callbacks, "frames are registered for the commit, not sent"
+    for callback in callbacks:
+        callback()
+
+    async def receive_both():
+        return (await layer.receive(queue_channel))["frame"], (await layer.receive(bell_channel))["frame"]
+
+    card, bell = async_to_sync(receive_both)()
+    assert card == events.handoff_created_frame(Handoff.objects.get(pk=handoff.pk))
+    assert bell["type"] == "notification.created"
+    assert bell["notification"]["id"] == str(Notification.objects.get(user=acme_senior).pk)
 
 
 def test_claim_hands_the_session_to_the_engineer_and_tells_the_requester(tech, api, acme_senior):

@@ -6,7 +6,7 @@ from django.test import Client
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from accounts.services import api_token_create
-from tests.helpers import recv_json, ws_connect
+from tests.helpers import recv_json, recv_types, ws_connect
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -41,9 +41,7 @@ def test_escalation_reaches_every_engineer_of_the_account_and_no_one_else(
     handoff = tech.post(f"/sessions/{session['id']}/escalate", json={"reason": "Keeps coming back"}).json()
 
     for email, ws in staff.items():
-        frames = [recv_json(ws), recv_json(ws)]
-        by_type = {f["type"]: f for f in frames}
-        assert set(by_type) == {"handoff.created", "notification.created"}, email
+        by_type = recv_types(ws, {"handoff.created", "notification.created"})
         created = by_type["handoff.created"]["handoff"]
         assert created["id"] == handoff["id"]
         assert created["session_id"] == session["id"]
@@ -59,8 +57,7 @@ def test_escalation_reaches_every_engineer_of_the_account_and_no_one_else(
     senior = _http(live_asgi, acme_senior)
     assert senior.post(f"/handoffs/{handoff['id']}/claim").status_code == 200
     for ws in staff.values():
-        claimed = recv_json(ws)
-        assert claimed["type"] == "handoff.claimed"
+        claimed = recv_types(ws, {"handoff.claimed"})["handoff.claimed"]
         assert claimed["handoff"]["id"] == handoff["id"]
         assert claimed["handoff"]["claimed_by"]["email"] == "senior@acme.test"
         assert claimed["handoff"]["claimed_at"]
@@ -79,8 +76,7 @@ def test_a_technician_receives_only_their_own_notifications(live_asgi, acme_tech
     tech = _http(live_asgi, acme_tech)
     session = tech.post("/sessions", json={"title": "VPN", "problem": "Drops"}).json()
     tech.post(f"/sessions/{session['id']}/escalate", json={"reason": "r", "target_user_id": str(acme_senior.pk)})
-    types = {recv_json(target_ws)["type"], recv_json(target_ws)["type"]}
-    assert types == {"handoff.created", "notification.created"}
+    recv_types(target_ws, {"handoff.created", "notification.created"})
     _assert_silent(other_ws)
 
 
