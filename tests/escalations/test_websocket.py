@@ -40,7 +40,7 @@ def test_escalation_reaches_every_engineer_of_the_account_and_no_one_else(
                      ).status_code == 201
     handoff = tech.post(f"/sessions/{session['id']}/escalate", json={"reason": "Keeps coming back"}).json()
 
-    for email, ws in staff.items():
+    for ws in staff.values():
         by_type = recv_types(ws, {"handoff.created", "notification.created"})
         created = by_type["handoff.created"]["handoff"]
         assert created["id"] == handoff["id"]

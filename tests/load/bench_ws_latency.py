@@ -25,6 +25,9 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 
+BENCH_KEY = "q3Yl5dJjNqKZ0rQmGk0wq2mD8Jm5rW9Xo0Jm3c9Jq1I="  # a throwaway Fernet key for the bench server
+
+
 def ensure_database(url: str) -> None:
     import psycopg
 
@@ -126,7 +129,7 @@ def main():
     env = dict(os.environ, DEBUG="0", SECRET_KEY="bench-" + "k" * 50, ALLOWED_HOSTS="127.0.0.1",
                SECURE_SSL_REDIRECT="0", CELERY_TASK_ALWAYS_EAGER="0", LOG_LEVEL="WARNING",
                CELERY_BROKER_URL=os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/9"),
-               FIELD_ENCRYPTION_KEY=os.environ.get("FIELD_ENCRYPTION_KEY", "q3Yl5dJjNqKZ0rQmGk0wq2mD8Jm5rW9Xo0Jm3c9Jq1I="),
+               FIELD_ENCRYPTION_KEY=os.environ.get("FIELD_ENCRYPTION_KEY", BENCH_KEY),
                AI_PROVIDER="builtin")
     server = subprocess.Popen([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
                                "resolutionflow.asgi:application"], cwd=ROOT, env=env)
@@ -150,7 +153,8 @@ def main():
             proc.terminate()
             proc.wait(10)
     print(f"engineers={args.engineers} escalations={args.escalations} frames={len(latencies)}")
-    print(f"escalate POST round trip        p50={statistics.median(posts):7.1f} ms  p99={percentile(posts, 99):7.1f} ms")
+    print(f"escalate POST round trip        p50={statistics.median(posts):7.1f} ms  "
+          f"p99={percentile(posts, 99):7.1f} ms")
     print(f"POST sent -> frame, every frame p50={statistics.median(latencies):7.1f} ms  "
           f"p99={percentile(latencies, 99):7.1f} ms")
     print(f"POST sent -> last of 50 frames  p50={statistics.median(last):7.1f} ms  p99={percentile(last, 99):7.1f} ms")
