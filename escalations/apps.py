@@ -4,3 +4,11 @@ from django.apps import AppConfig
 class EscalationsConfig(AppConfig):
     name = "escalations"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from escalations import hook_registry
+        from escalations.assessment.dispatch import on_handoff_created
+
+        # Every new handoff gets its AI assessment, queued once the escalation commits.
+        if on_handoff_created not in hook_registry.ON_HANDOFF_CREATED:
+            hook_registry.ON_HANDOFF_CREATED.append(on_handoff_created)

@@ -140,6 +140,8 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-deliveries": {"task": "notifications.tasks.sweep_deliveries", "schedule": 30.0},
     # Re-notify admins about escalations waiting unclaimed (Account.escalation_renotify_minutes).
     "renotify-waiting-escalations": {"task": "notifications.tasks.renotify_waiting_escalations", "schedule": 60.0},
+    # Re-queue AI assessments stuck in `pending` (broker was down), time out the ones pending for an hour.
+    "requeue-stale-assessments": {"task": "escalations.tasks.requeue_stale_assessments", "schedule": 60.0},
 }
 
 # --- Auth and sessions ------------------------------------------------------------------------

@@ -1,0 +1,115 @@
+"""What the OpenAI-compatible and Anthropic providers share: the prompt, a deadline-bounded
+HTTP POST, and reading a JSON object out of a model's text."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import json
+import re
+
+import httpx
+
+from escalations.assessment.deadline import Deadline
+from escalations.assessment.similar import Match
+from escalations.assessment.types import AssessmentContext, AssessmentError, AssessmentInvalid, AssessmentTimeout
+
+MAX_RESPONSE_BYTES = 1_000_000
+MAX_TOKENS = 1_024
+
+SYSTEM_PROMPT = (
+    "You assist senior engineers at a managed service provider (MSP). A junior technician escalated a "
+    "troubleshooting session. From the problem, the steps already tried (with their outcome), the recent "
+    "conversation, the reason for escalating and similar sessions this team resolved before, write an "
+    "assessment for the engineer who picks it up. Do not suggest steps that were already tried unless "
+    "you say what to do differently. Prefer fixes that worked in the similar sessions when they fit. "
+    "Answer with one JSON object and nothing else, with exactly these keys: "
+    '"summary" (string, at most 3 sentences), "likely_causes" (array of short strings, most likely first), '
+    '"suggested_steps" (array of short imperative strings, the next steps in order), '
+    '"confidence" (number from 0 to 1: how sure you are the first suggested step resolves it).'
+)
+
+
+def user_prompt(context: AssessmentContext, matches: list[Match]) -> str:
+    lines = [f"Title: {context.title}" if context.title else "", "Problem:", context.problem.strip(), ""]
+    lines.append("Steps tried:" if context.steps_tried else "Steps tried: none logged.")
+    for i, step in enumerate(context.steps_tried, 1):
+        lines.append(f"{i}. {step.get('action', '')} -> {step.get('outcome', '')}: {step.get('result', '')}")
+    if context.conversation_tail:
+        lines += ["", "Recent conversation:"]
+        lines += [f"- {m.get('author') or m.get('role')}: {m.get('body', '')}" for m in context.conversation_tail]
+    lines += ["", f"Reason for escalating: {context.reason}", ""]
+    if matches:
+        lines.append("Similar sessions this team resolved:")
+        for m in matches:
+            lines.append(f"- \"{m.title}\" (similarity {m.score:.2f}). Resolution: {m.resolution}")
+            lines += [f"    worked: {action}" for action in m.worked_steps]
+    else:
+        lines.append("Similar sessions this team resolved: none found.")
+    return "\n".join(line for line in lines if line is not None).strip()
+
+
+def post_json(url: str, *, headers: dict, body: dict, deadline: Deadline) -> dict:
+    """POST `body` as JSON and return the decoded JSON answer, all within what is left of
+    `deadline` (connect, send, every read: one budget). Non-2xx and unreadable answers raise
+    `AssessmentError`, the deadline `AssessmentTimeout`."""
+    budget = deadline.remaining()
+
+    async def call() -> tuple[int, bytes]:
+        async with httpx.AsyncClient(timeout=httpx.Timeout(budget), follow_redirects=False) as client:
+            async with client.stream("POST", url, headers=headers, json=body) as response:
+                chunks, size = [], 0
+                async for chunk in response.aiter_bytes():
+                    size += len(chunk)
+                    if size > MAX_RESPONSE_BYTES:
+                        raise AssessmentInvalid("the answer is too large")
+                    chunks.append(chunk)
+                return response.status_code, b"".join(chunks)
+
+    def run() -> tuple[int, bytes]:
+        return asyncio.run(asyncio.wait_for(call(), timeout=budget))
+
+    try:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            status, raw = run()
+        else:  # called from async code: keep its loop free, run ours on a thread
+            with concurrent.futures.ThreadPoolExecutor(1) as pool:
+                status, raw = pool.submit(run).result()
+    except (TimeoutError, httpx.TimeoutException) as exc:
+        raise AssessmentTimeout(f"no answer from {url} within {budget:.1f} s") from exc
+    except httpx.HTTPError as exc:
+        raise AssessmentError(f"{type(exc).__name__} calling {url}: {exc}") from exc
+    if not 200 <= status < 300:
+        raise AssessmentError(f"{url} answered HTTP {status}: {raw[:300].decode('utf-8', 'replace')}")
+    try:
+        return json.loads(raw)
+    except ValueError as exc:
+        raise AssessmentInvalid(f"{url} answered something that is not JSON") from exc
+
+
+_FENCE = re.compile(r"^```(?:json)?\s*(.*?)\s*```$", re.DOTALL)
+
+
+def json_object_from_text(content) -> dict:
+    """A model's text → the JSON object in it (tolerates a ```json fence around it)."""
+    if not isinstance(content, str) or not content.strip():
+        raise AssessmentInvalid("the model answered no text")
+    content = content.strip()
+    fenced = _FENCE.match(content)
+    if fenced:
+        content = fenced.group(1)
+    try:
+        data = json.loads(content)
+    except ValueError:
+        start, end = content.find("{"), content.rfind("}")
+        if start < 0 or end <= start:
+            raise AssessmentInvalid("the model's text holds no JSON object") from None
+        try:
+            data = json.loads(content[start : end + 1])
+        except ValueError:
+            raise AssessmentInvalid("the model's text holds no valid JSON object") from None
+    if not isinstance(data, dict):
+        raise AssessmentInvalid("the model's JSON is not an object")
+    return data
