@@ -1,11 +1,14 @@
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import generics, serializers
+from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.permissions import IsAccountAdmin
 from accounts.tenancy import get_for_account_or_404
-from notifications.models import Notification
+from notifications.models import Notification, WebhookEndpoint, WebhookEvent
+from notifications.services import webhook_endpoint_create
+from notifications.ssrf import validate_public_url
 
 
 class NotificationSerializer(serializers.ModelSerializer):
@@ -49,3 +52,58 @@ class NotificationReadAll(APIView):
     def post(self, request):
         marked = _mine(request).filter(read_at__isnull=True).update(read_at=timezone.now())
         return Response({"marked": marked})
+
+
+# --- Outbound webhooks (API.md): admins only --------------------------------------------------
+
+class WebhookEndpointSerializer(serializers.ModelSerializer):
+    url = serializers.URLField(max_length=2000, validators=[validate_public_url])
+    events = serializers.ListField(child=serializers.ChoiceField(choices=WebhookEvent.values), allow_empty=False,
+                                   max_length=len(WebhookEvent.values))
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = ["id", "url", "events", "enabled", "disabled_at", "created_at"]
+        read_only_fields = ["id", "enabled", "disabled_at", "created_at"]
+
+    def validate_events(self, value):
+        return sorted(set(value), key=WebhookEvent.values.index)
+
+
+class WebhookEndpointCreatedSerializer(WebhookEndpointSerializer):
+    """The create response: the only time the signing secret is shown."""
+
+    secret = serializers.CharField(read_only=True)
+
+    class Meta(WebhookEndpointSerializer.Meta):
+        fields = [*WebhookEndpointSerializer.Meta.fields, "secret"]
+
+
+def _endpoints(request):
+    return WebhookEndpoint.objects.for_account(request.user.account).order_by("-created_at")
+
+
+class WebhookList(generics.ListCreateAPIView):
+    permission_classes = [IsAccountAdmin]
+    serializer_class = WebhookEndpointSerializer
+    queryset = WebhookEndpoint.objects.none()  # for the schema; requests use get_queryset
+
+    def get_queryset(self):
+        return _endpoints(self.request)
+
+    @extend_schema(request=WebhookEndpointSerializer, responses={201: WebhookEndpointCreatedSerializer})
+    def post(self, request, *args, **kwargs):
+        serializer = WebhookEndpointSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        endpoint = webhook_endpoint_create(account=request.user.account, **serializer.validated_data)
+        return Response(WebhookEndpointCreatedSerializer(endpoint).data, status=status.HTTP_201_CREATED)
+
+
+class WebhookDetail(APIView):
+    permission_classes = [IsAccountAdmin]
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, webhook_id):
+        endpoint = get_for_account_or_404(_endpoints(request), request.user.account, pk=webhook_id)
+        endpoint.delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)

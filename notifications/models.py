@@ -1,12 +1,18 @@
-"""In-app notifications (the bell)."""
+"""In-app notifications (the bell), the channels admins configure (Slack, Teams, PSA, webhooks),
+and the outbox: one `Delivery` row per outbound send (see docs/notifications.md)."""
 
+import secrets
 import uuid
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.tenancy import AccountScopedManager
+from notifications.crypto import EncryptedJSONField, EncryptedTextField
+from notifications.ssrf import validate_public_url
 
 
 class NotificationKind(models.TextChoices):
@@ -37,3 +43,208 @@ class Notification(models.Model):
 
     def __str__(self):
         return self.title
+
+
+# --- Channels an account's admins configure ---------------------------------------------------
+
+class ChannelKind(models.TextChoices):
+    SLACK = "slack", "Slack (incoming webhook)"
+    TEAMS = "teams", "Microsoft Teams (workflow webhook)"
+
+
+class NotificationChannel(models.Model):
+    """A Slack incoming webhook or a Teams workflow webhook that receives the account's escalations.
+    The URL is a secret (whoever has it can post to the channel): stored encrypted."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=16, choices=ChannelKind.choices)
+    name = models.CharField(max_length=100, help_text="For you, e.g. “#escalations”.")
+    url = EncryptedTextField(validators=[validate_public_url], help_text="The webhook URL (kept encrypted).")
+    enabled = models.BooleanField(default=True)
+    disabled_reason = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = AccountScopedManager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.name}"
+
+
+class ChatIdentity(models.Model):
+    """How a user is @mentioned in Slack (Teams mentions use the email address)."""
+
+    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="+")
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="chat_identity")
+    slack_member_id = models.CharField(max_length=32, blank=True,
+                                       validators=[RegexValidator(r"^[UW][A-Z0-9]{2,30}$",
+                                                                  "A Slack member ID looks like U012AB3CD.")])
+
+    objects = AccountScopedManager()
+
+
+class PSAKind(models.TextChoices):
+    CONNECTWISE = "connectwise", "ConnectWise Manage"
+    AUTOTASK = "autotask", "Autotask"
+    HALOPSA = "halopsa", "HaloPSA"
+
+
+# Credential keys each vendor client needs (escalations.psa.<vendor> documents them).
+PSA_CREDENTIAL_KEYS = {
+    PSAKind.CONNECTWISE: ("company_id", "public_key", "private_key", "client_id"),
+    PSAKind.AUTOTASK: ("username", "secret", "integration_code"),
+    PSAKind.HALOPSA: ("client_id", "client_secret"),
+}
+
+
+class PSAConnection(models.Model):
+    """The account's PSA: escalations and claims are written as notes on the session's ticket."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    account = models.OneToOneField("accounts.Account", on_delete=models.CASCADE, related_name="psa_connection")
+    kind = models.CharField(max_length=16, choices=PSAKind.choices)
+    base_url = models.URLField(validators=[validate_public_url],
+                               help_text="The vendor API's base URL, e.g. https://api-na.myconnectwise.net.")
+    credentials = EncryptedJSONField(default=dict, blank=True,
+                                     help_text="API credentials (kept encrypted).")
+    # Per-vendor, non-secret options, e.g. Autotask's {"note_type": 1, "publish": 1}, HaloPSA's tenant.
+    options = models.JSONField(default=dict, blank=True)
+    enabled = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = AccountScopedManager()
+
+    def __str__(self):
+        return f"{self.get_kind_display()} ({self.base_url})"
+
+    def client_config(self) -> dict:
+        """The `config` the vendor client's post_note takes."""
+        return {**(self.options or {}), **(self.credentials or {}), "base_url": self.base_url}
+
+
+# --- Outbound webhooks (API.md) -----------------------------------------------------------------
+
+class WebhookEvent(models.TextChoices):
+    HANDOFF_CREATED = "handoff.created", "handoff.created"
+    HANDOFF_CLAIMED = "handoff.claimed", "handoff.claimed"
+    HANDOFF_ASSESSED = "handoff.assessed", "handoff.assessed"
+    SESSION_RESOLVED = "session.resolved", "session.resolved"
+
+
+def new_webhook_secret() -> str:
+    return "whsec_" + secrets.token_urlsafe(32)
+
+
+class WebhookEndpoint(models.Model):
+    """An integrator's endpoint. Deliveries are signed with `secret` (shown once, on create)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="+")
+    url = EncryptedTextField(validators=[validate_public_url])
+    secret = EncryptedTextField(default=new_webhook_secret, editable=False)
+    events = models.JSONField(default=list)
+    enabled = models.BooleanField(default=True)
+    disabled_at = models.DateTimeField(null=True, blank=True)
+    disabled_reason = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = AccountScopedManager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"Webhook {self.pk}"
+
+
+# --- The outbox ----------------------------------------------------------------------------------
+
+class DeliveryKind(models.TextChoices):
+    SLACK = "slack", "Slack"
+    TEAMS = "teams", "Teams"
+    EMAIL = "email", "Email"
+    WEBHOOK = "webhook", "Webhook"
+    PSA = "psa", "PSA note"
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Pending"  # waiting for its (next) attempt
+    SENDING = "sending", "Sending"  # claimed by a worker
+    DELIVERED = "delivered", "Delivered"
+    FAILED = "failed", "Failed"  # a permanent error (4xx, endpoint gone/disabled): not retried
+    DEAD = "dead", "Dead"  # retries exhausted
+
+
+class Delivery(models.Model):
+    """One outbound send, written in the transaction that caused it and sent after commit.
+
+    `id` is the delivery id (the `X-ResolutionFlow-Delivery` header of a webhook). `body` is the
+    exact request body (JSON text) or, for email, the rendered message: every retry sends the same
+    bytes. Secrets (URLs, credentials) stay on the channel/endpoint/connection and are read at send
+    time, so a rotated URL is used by the next retry and nothing secret is copied here."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=16, choices=DeliveryKind.choices)
+    event_type = models.CharField(max_length=40)
+    # The target: exactly one of these, by kind. SET_NULL keeps the history when a target is removed.
+    channel = models.ForeignKey(NotificationChannel, null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="deliveries")
+    endpoint = models.ForeignKey(WebhookEndpoint, null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="deliveries")
+    psa_connection = models.ForeignKey(PSAConnection, null=True, blank=True, on_delete=models.SET_NULL,
+                                       related_name="deliveries")
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="+")
+    target = models.CharField(max_length=300, blank=True, help_text="Readable target: channel name, address, ticket.")
+    handoff = models.ForeignKey("escalations.Handoff", null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="+")
+    body = models.TextField()
+    status = models.CharField(max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    # When a task message for the next attempt was last published (or is due to run, for a
+    # countdown): the sweeper re-publishes only when that message is overdue (lost).
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    # When the current attempt was claimed: a row `sending` for too long was lost with its worker.
+    locked_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    external_id = models.CharField(max_length=100, blank=True, help_text="e.g. the PSA note id.")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    objects = AccountScopedManager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "deliveries"
+        indexes = [
+            # The sweeper's scans: due pending rows, and rows stuck sending.
+            models.Index(fields=["next_attempt_at"], name="delivery_due_idx",
+                         condition=Q(status="pending")),
+            models.Index(fields=["locked_at"], name="delivery_sending_idx", condition=Q(status="sending")),
+            models.Index(fields=["account", "-created_at"], name="delivery_account_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.event_type} → {self.target or '?'}"
+
+
+class DeliveryAttempt(models.Model):
+    """One try of a delivery, successful or not."""
+
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="attempt_log")
+    number = models.PositiveIntegerField()
+    started_at = models.DateTimeField()
+    duration_ms = models.PositiveIntegerField()
+    succeeded = models.BooleanField()
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["delivery", "number"]

@@ -6,6 +6,7 @@ from accounts.api import MeView
 from analytics import api as analytics_api
 from escalations import api as esc
 from notifications import api as notes
+from notifications import views as notification_views
 from resolutionflow import health
 
 api_v1 = [
@@ -23,6 +24,8 @@ api_v1 = [
     path("notifications", notes.NotificationList.as_view(), name="notification-list"),
     path("notifications/read-all", notes.NotificationReadAll.as_view(), name="notification-read-all"),
     path("notifications/<str:notification_id>/read", notes.NotificationRead.as_view(), name="notification-read"),
+    path("webhooks", notes.WebhookList.as_view(), name="webhook-list"),
+    path("webhooks/<str:webhook_id>", notes.WebhookDetail.as_view(), name="webhook-detail"),
     path("analytics/escalations", analytics_api.EscalationAnalytics.as_view(), name="api-analytics-escalations"),
     path("schema/", SpectacularAPIView.as_view(permission_classes=[], authentication_classes=[]), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema", permission_classes=[],
@@ -35,5 +38,6 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("admin/", admin.site.urls),
     path("analytics/", include("analytics.urls")),
+    path("settings/notifications", notification_views.notification_settings, name="notification-settings"),
     path("", include("escalations.urls")),
 ]

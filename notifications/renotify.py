@@ -1,0 +1,59 @@
+"""The escalation policy: an escalation still unclaimed `Account.escalation_renotify_minutes`
+after it was raised re-notifies the account's admins, once.
+
+Run every minute by celery beat (`notifications.tasks.renotify_waiting_escalations`). "Once" is
+enforced in the database: `admins_renotified_at` is set by a conditional UPDATE, so two beat
+runs (or two beat processes by mistake) notify once.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import DurationField, ExpressionWrapper, F
+from django.utils import timezone
+
+from accounts.models import Role, User
+from escalations import events
+from escalations.models import Handoff
+from notifications import fanout
+from notifications.models import Notification, NotificationKind
+
+
+def _due(now):
+    deadline = ExpressionWrapper(F("account__escalation_renotify_minutes") * timedelta(minutes=1),
+                                 output_field=DurationField())
+    return (Handoff.objects.unclaimed()
+            .filter(admins_renotified_at__isnull=True)
+            .annotate(renotify_after=deadline)
+            .filter(created_at__lte=now - F("renotify_after"))
+            .order_by("created_at"))
+
+
+def renotify_waiting_escalations(*, now=None, limit: int = 200) -> int:
+    """Notify the admins of each overdue unclaimed escalation. Returns how many were handled."""
+    now = now or timezone.now()
+    handled = 0
+    for handoff_id in list(_due(now).values_list("pk", flat=True)[:limit]):
+        with transaction.atomic():
+            won = Handoff.objects.unclaimed().filter(pk=handoff_id, admins_renotified_at__isnull=True).update(
+                admins_renotified_at=now)
+            if not won:
+                continue
+            handoff = Handoff.objects.select_related("session", "account").get(pk=handoff_id)
+            admins = list(User.objects.for_account(handoff.account).filter(role=Role.ADMIN, is_active=True))
+            if not admins:
+                continue
+            waited = int((now - handoff.created_at).total_seconds() // 60)
+            notes = Notification.objects.bulk_create([
+                Notification(account_id=handoff.account_id, user=admin, kind=NotificationKind.WAITING,
+                             title=f"“{handoff.session.title}” has waited {waited} min unclaimed",
+                             body=handoff.reason, link=f"/pilot/{handoff.session_id}?pickup=true", handoff=handoff)
+                for admin in admins
+            ])
+            for note in notes:
+                events.notification_created(note)
+            fanout.waiting_emails(handoff, admins)
+            handled += 1
+    return handled

@@ -1,0 +1,60 @@
+"""Microsoft Teams: a Workflows webhook ("When a Teams webhook request is received") posting an
+Adaptive Card to a channel or chat.
+
+https://learn.microsoft.com/en-us/connectors/teams/?tabs=text1#microsoft-teams-webhook
+The body is a message with one Adaptive Card attachment; Workflows answers 202 Accepted (the
+flow runs later, so a 2xx only means "queued"). Adaptive Card 1.4 is what Teams renders
+(https://adaptivecards.io/explorer/). Mentions: `<at>Name</at>` in a TextBlock plus an entry in
+`msteams.entities` whose `mentioned.id` is the user's UPN (their email address)
+(https://learn.microsoft.com/en-us/microsoftteams/platform/task-modules-and-cards/cards/cards-format#mention-support-within-adaptive-cards).
+Old Office 365 connector URLs (outlook.office.com/webhook) are retired; they answer 4xx.
+"""
+
+from __future__ import annotations
+
+from notifications.transports import http
+
+
+def build(ctx: dict) -> dict:
+    facts = [{"title": "Requested by", "value": ctx["requested_by"]}]
+    if ctx.get("claimed_by"):
+        facts.append({"title": "Picked up by", "value": ctx["claimed_by"]})
+    else:
+        facts.append({"title": "For", "value": ctx.get("target") or "Any engineer"})
+    if ctx.get("client_name"):
+        facts.append({"title": "Client", "value": ctx["client_name"]})
+    if ctx.get("ticket"):
+        facts.append({"title": "Ticket", "value": ctx["ticket"]})
+    body = [
+        {"type": "TextBlock", "text": ctx["headline"], "size": "Large", "weight": "Bolder", "wrap": True},
+        {"type": "TextBlock", "text": f"**Reason:** {ctx['reason']}", "wrap": True},
+        {"type": "FactSet", "facts": facts},
+        {"type": "TextBlock", "text": "**Problem**", "wrap": True, "spacing": "Medium"},
+        {"type": "TextBlock", "text": ctx["problem_excerpt"], "wrap": True, "isSubtle": True},
+    ]
+    mentioned = [m for m in ctx.get("mentions", []) if m.get("email")]
+    entities = [
+        {"type": "mention", "text": f"<at>{m['name']}</at>", "mentioned": {"id": m["email"], "name": m["name"]}}
+        for m in mentioned
+    ]
+    if entities:
+        body.append({"type": "TextBlock", "text": "cc " + " ".join(e["text"] for e in entities), "wrap": True})
+    card = {
+        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+        "type": "AdaptiveCard",
+        "version": "1.4",
+        "body": body,
+        "actions": [{"type": "Action.OpenUrl", "title": ctx["button"], "url": ctx["link"]}],
+    }
+    if entities:
+        card["msteams"] = {"entities": entities}
+    return {
+        "type": "message",
+        "attachments": [
+            {"contentType": "application/vnd.microsoft.card.adaptive", "contentUrl": None, "content": card},
+        ],
+    }
+
+
+def send(delivery) -> http.HttpResult:
+    return http.post(delivery.channel.url, body=delivery.body.encode())

@@ -1,0 +1,74 @@
+"""Builders for the outbox tests."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+from django.utils import timezone
+
+from notifications import tasks
+from notifications.models import (
+    Delivery,
+    DeliveryStatus,
+    NotificationChannel,
+    PSAConnection,
+    WebhookEndpoint,
+    WebhookEvent,
+)
+from tests.helpers import add_step, escalate, make_session
+
+ALL_EVENTS = list(WebhookEvent.values)
+
+
+def slack(account, url, name="#escalations"):
+    return NotificationChannel.objects.create(account=account, kind="slack", name=name, url=url)
+
+
+def teams(account, url, name="Escalations"):
+    return NotificationChannel.objects.create(account=account, kind="teams", name=name, url=url)
+
+
+def webhook(account, url, events=None):
+    return WebhookEndpoint.objects.create(account=account, url=url, events=events or ALL_EVENTS)
+
+
+def psa(account, base_url, kind="connectwise", **credentials):
+    creds = credentials or {"company_id": "acme", "public_key": "pub", "private_key": "priv", "client_id": "cid"}
+    return PSAConnection.objects.create(account=account, kind=kind, base_url=base_url, credentials=creds)
+
+
+def escalate_and_commit(capture, client, **session_overrides):
+    """Open a session with a step and escalate it through the API; the on-commit callbacks
+    really run (`capture` is pytest-django's django_capture_on_commit_callbacks)."""
+    session = make_session(client, **session_overrides)
+    add_step(client, session["id"])
+    with capture(execute=True) as callbacks:
+        response = escalate(client, session["id"])
+    assert response.status_code == 201, response.content
+    assert callbacks, "the escalation registered no on-commit work"
+    return response.json()
+
+
+def run_due(kind=None) -> list:
+    """Run one attempt of every due pending delivery, synchronously (the task functions)."""
+    rows = Delivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=timezone.now())
+    if kind:
+        rows = rows.filter(kind=kind)
+    results = []
+    for pk, k in rows.values_list("pk", "kind"):
+        task = tasks.deliver_psa if k == "psa" else tasks.deliver
+        results.append(task(str(pk)))
+    return results
+
+
+def make_due(delivery) -> None:
+    Delivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now())
+
+
+def verify_signature(header: str, body: bytes, secret: str) -> int:
+    """A receiver's check of X-ResolutionFlow-Signature; returns the signed timestamp."""
+    parts = dict(p.split("=", 1) for p in header.split(","))
+    expected = hmac.new(secret.encode(), f"{parts['t']}.".encode() + body, hashlib.sha256).hexdigest()
+    assert hmac.compare_digest(parts["v1"], expected), "bad signature"
+    return int(parts["t"])
