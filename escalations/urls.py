@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from escalations import views
+from escalations import queue_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -14,4 +14,8 @@ urlpatterns = [
     path("pilot/<uuid:session_id>/resolve", views.resolve, name="pilot-resolve"),
     path("pilot/<uuid:session_id>/escalate", views.escalate, name="pilot-escalate"),
     path("pilot/<uuid:session_id>/handoff", views.handoff, name="pilot-handoff"),
+    path("escalations/", queue_views.queue, name="queue"),
+    path("escalations/cards", queue_views.queue_cards, name="queue-cards"),
+    path("escalations/<uuid:handoff_id>/card", queue_views.queue_card, name="queue-card"),
+    path("escalations/<uuid:handoff_id>/context", queue_views.handoff_context, name="handoff-context"),
 ]

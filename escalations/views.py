@@ -4,6 +4,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Count
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 from rest_framework.exceptions import APIException, ValidationError
@@ -12,6 +13,7 @@ from accounts.models import User
 from escalations import handoffs as manager
 from escalations import selectors, services
 from escalations.models import HandoffIntent, SessionStatus, StepOutcome
+from escalations.templatetags.escalation_ui import item_text
 
 
 def member_required(view):
@@ -70,28 +72,63 @@ def session_list(request):
         session = services.session_create(actor=request.user, **form.cleaned_data)
         return redirect("pilot", session_id=session.pk)
     status = request.GET.get("status", "")
-    qs = selectors.sessions_visible_to(request.user).select_related("owner").order_by("-created_at")
+    visible = selectors.sessions_visible_to(request.user)
+    counts = dict(visible.order_by().values_list("status").annotate(n=Count("pk")))
+    qs = visible.select_related("owner").annotate(step_count=Count("steps")).order_by("-created_at")
     if status in SessionStatus.values:
         qs = qs.filter(status=status)
+    tabs = [("", "All", sum(counts.values()))] + [
+        (value, label, counts.get(value, 0)) for value, label in SessionStatus.choices
+        if value != SessionStatus.REQUESTING_ESCALATION or counts.get(value)
+    ]
     return render(request, "escalations/session_list.html", {
-        "sessions": qs[:200], "form": form, "status": status, "statuses": SessionStatus.choices,
+        "sessions": qs[:200], "form": form, "status": status, "statuses": SessionStatus.choices, "tabs": tabs,
+        "nav": "sessions",
+        "waiting": selectors.handoff_queue(account=request.user.account).count() if request.user.is_staff_role
+        else None,
     })
+
+
+def _suggested_steps(handoff) -> list[str]:
+    """Chips under the message box: the latest assessment's suggested next steps."""
+    assessment = handoff.assessment if handoff and isinstance(handoff.assessment, dict) else {}
+    steps = assessment.get("suggested_steps") or []
+    out = []
+    for item in steps if isinstance(steps, list) else []:
+        text = item_text(item).strip()
+        if text and text not in out:
+            out.append(text)
+    return out[:6]
 
 
 @member_required
 def pilot(request, session_id):
-    session = selectors.session_detail(user=request.user, session_id=session_id)
+    user = request.user
+    session = selectors.session_detail(user=user, session_id=session_id)
     open_handoff = session.open_handoffs[0] if session.open_handoffs else None
     latest = selectors.latest_handoff_for_session(session=session)
-    teammates = User.objects.for_account(request.user.account).filter(is_active=True).exclude(pk=request.user.pk)
+    teammates = User.objects.for_account(user.account).filter(is_active=True).exclude(pk=user.pk)
+    can_write = session.owner_id == user.pk and session.status != SessionStatus.RESOLVED
+    # The handoff screen (Context) is for staff, and for whoever asked or was asked.
+    context_open_to_me = latest is not None and (
+        user.is_staff_role or user.pk in (latest.requested_by_id, latest.target_user_id)
+    )
     return render(request, "escalations/pilot.html", {
+        "nav": "sessions",
         "session": session,
         "steps": session.steps.all(),
         "chat": session.messages.all(),
         "open_handoff": open_handoff,
         "latest_handoff": latest,
-        "can_write": session.owner_id == request.user.pk and session.status != SessionStatus.RESOLVED,
+        "context_open_to_me": context_open_to_me,
+        "autopen_context": context_open_to_me and request.GET.get("pickup") == "true" and user.is_staff_role,
+        "watch_handoff": open_handoff if open_handoff and user.is_staff_role else None,
+        "just_claimed": bool(latest and latest.claimed_by_id == user.pk and latest.first_action_at is None
+                             and session.status == SessionStatus.ACTIVE),
+        "can_write": can_write,
+        "suggested_steps": _suggested_steps(latest) if can_write else [],
         "step_form": StepForm(), "message_form": MessageForm(), "resolve_form": ResolveForm(),
+        "outcomes": StepOutcome.choices,
         "engineers": [u for u in teammates if u.is_staff_role],
         "teammates": teammates,
         "pickup": request.GET.get("pickup") == "true",
@@ -107,7 +144,7 @@ def _error_text(exc) -> str:
     return str(detail)
 
 
-def _session_action(form_class, do):
+def _session_action(form_class, do, done=None):
     @member_required
     @require_POST
     def view(request, session_id):
@@ -120,6 +157,9 @@ def _session_action(form_class, do):
             do(request, session, form.cleaned_data)
         except (APIException, ValidationError, PermissionDenied) as exc:
             messages.error(request, _error_text(exc))
+        else:
+            if done:
+                messages.success(request, done)
         return redirect("pilot", session_id=session.pk)
 
     return view
@@ -137,9 +177,11 @@ def _escalate(intent):
     return do
 
 
-step_add = _session_action(StepForm, lambda r, s, d: services.step_add(session=s, actor=r.user, **d))
+step_add = _session_action(StepForm, lambda r, s, d: services.step_add(session=s, actor=r.user, **d),
+                           done="Step added to the timeline.")
 message_add = _session_action(MessageForm, lambda r, s, d: services.message_add(session=s, actor=r.user, **d))
-resolve = _session_action(ResolveForm, lambda r, s, d: services.session_resolve(session=s, actor=r.user, **d))
+resolve = _session_action(ResolveForm, lambda r, s, d: services.session_resolve(session=s, actor=r.user, **d),
+                          done="Session resolved. Nice work.")
 escalate = _session_action(EscalateForm, _escalate(HandoffIntent.ESCALATE))
 handoff = _session_action(EscalateForm, _escalate(HandoffIntent.HANDOFF))
 

@@ -1,0 +1,174 @@
+// The bell: unread count on every page, a dropdown of recent notifications, live increments
+// (`notification.created`), mark one / all as read. Links open the pickup flow.
+import { realtime } from "./realtime.js";
+import { ageText, escapeHtml, postJson, toast } from "./dom.js";
+
+const root = document.querySelector("[data-bell]");
+const SHOWN = 15;
+
+if (root) {
+  const button = root.querySelector("[data-bell-button]");
+  const panel = root.querySelector("[data-bell-panel]");
+  const list = root.querySelector("[data-bell-list]");
+  const countBadge = root.querySelector("[data-bell-count]");
+  const countText = root.querySelector("[data-bell-count-text]");
+  const readAll = root.querySelector("[data-bell-read-all]");
+  let unread = Number(countBadge.dataset.count) || 0;
+  let items = null; // null until first loaded
+
+  const setCount = (n) => {
+    unread = Math.max(0, n);
+    countBadge.dataset.count = String(unread);
+    countBadge.textContent = unread > 99 ? "99+" : String(unread);
+    countText.textContent = `${unread} unread`;
+    readAll.disabled = unread === 0;
+  };
+  setCount(unread);
+
+  const render = () => {
+    if (!items) {
+      list.innerHTML = '<li class="bell-empty">Loading…</li>';
+      return;
+    }
+    if (!items.length) {
+      list.innerHTML = '<li class="bell-empty">Nothing yet. Escalations and pickups show up here.</li>';
+      return;
+    }
+    list.innerHTML = items
+      .slice(0, SHOWN)
+      .map((n) => {
+        const age = ageText((Date.now() - Date.parse(n.created_at)) / 1000);
+        const unreadDot = n.read_at ? "" : '<span class="note-dot" aria-hidden="true"></span>';
+        const srState = n.read_at ? "" : '<span class="sr-only">Unread: </span>';
+        const mark = n.read_at
+          ? ""
+          : `<button type="button" class="icon-btn note-read" data-read="${escapeHtml(n.id)}" aria-label="Mark as read: ${escapeHtml(n.title)}">` +
+            '<svg aria-hidden="true" viewBox="0 0 24 24" width="16" height="16" fill="none" stroke="currentColor" stroke-width="2.2" stroke-linecap="round" stroke-linejoin="round"><path d="M20 6 9 17l-5-5"/></svg></button>';
+        return (
+          `<li class="note${n.read_at ? "" : " is-unread"}">${unreadDot}` +
+          `<a class="note-link" href="${escapeHtml(n.link || "#")}" data-note="${escapeHtml(n.id)}">${srState}` +
+          `<span class="note-title">${escapeHtml(n.title)}</span>` +
+          `<span class="note-meta">${n.body ? `${escapeHtml(n.body)} · ` : ""}${age}</span></a>${mark}</li>`
+        );
+      })
+      .join("");
+  };
+
+  const load = async () => {
+    try {
+      const response = await fetch("/api/v1/notifications", {
+        credentials: "same-origin",
+        headers: { Accept: "application/json" },
+      });
+      if (!response.ok) throw new Error(String(response.status));
+      const data = await response.json();
+      items = data.results || [];
+    } catch {
+      items = items || [];
+      list.innerHTML = '<li class="bell-empty">Couldn\'t load notifications. Try again in a moment.</li>';
+      return;
+    }
+    render();
+  };
+
+  const refreshCount = async () => {
+    try {
+      const response = await fetch("/api/v1/notifications?unread=true", {
+        credentials: "same-origin",
+        headers: { Accept: "application/json" },
+      });
+      if (response.ok) setCount((await response.json()).count || 0);
+    } catch {
+      /* the next reconnect tries again */
+    }
+  };
+
+  const open = () => {
+    panel.hidden = false;
+    button.setAttribute("aria-expanded", "true");
+    render();
+    load();
+  };
+  const close = (focusButton) => {
+    if (panel.hidden) return;
+    panel.hidden = true;
+    button.setAttribute("aria-expanded", "false");
+    if (focusButton) button.focus();
+  };
+
+  button.addEventListener("click", () => (panel.hidden ? open() : close(false)));
+  root.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && !panel.hidden) {
+      event.stopPropagation();
+      close(true);
+    }
+  });
+  document.addEventListener("click", (event) => {
+    if (!root.contains(event.target)) close(false);
+  });
+  root.addEventListener("focusout", (event) => {
+    if (event.relatedTarget && !root.contains(event.relatedTarget)) close(false);
+  });
+
+  const markRead = async (id) => {
+    const note = items && items.find((n) => n.id === id);
+    if (note && !note.read_at) {
+      note.read_at = new Date().toISOString();
+      setCount(unread - 1);
+    }
+    const result = await postJson(`/api/v1/notifications/${encodeURIComponent(id)}/read`);
+    if (!result.ok) refreshCount();
+  };
+
+  list.addEventListener("click", (event) => {
+    const readButton = event.target.closest("[data-read]");
+    if (readButton) {
+      const next = readButton.closest("li").nextElementSibling;
+      markRead(readButton.dataset.read).then(() => {
+        render();
+        const target = next && next.querySelector("a");
+        (target || button).focus();
+      });
+      return;
+    }
+    const link = event.target.closest("a[data-note]");
+    if (link) {
+      const note = items && items.find((n) => n.id === link.dataset.note);
+      if (note && !note.read_at) {
+        // keepalive: the request outlives the navigation the link starts.
+        fetch(`/api/v1/notifications/${encodeURIComponent(note.id)}/read`, {
+          method: "POST",
+          credentials: "same-origin",
+          keepalive: true,
+          headers: { "X-CSRFToken": document.querySelector('meta[name="csrf-token"]')?.content || "" },
+        });
+      }
+    }
+  });
+
+  readAll.addEventListener("click", async () => {
+    const result = await postJson("/api/v1/notifications/read-all");
+    if (result.ok) {
+      for (const n of items || []) n.read_at = n.read_at || new Date().toISOString();
+      setCount(0);
+      render();
+    }
+  });
+
+  realtime.on("notification.created", (frame) => {
+    const n = frame.notification || {};
+    setCount(unread + 1);
+    if (items) {
+      items.unshift({ ...n, body: "", read_at: null });
+      if (!panel.hidden) render();
+    }
+    toast({ title: n.title, link: n.link });
+  });
+
+  realtime.onOpen(({ reconnected }) => {
+    if (!reconnected) return;
+    refreshCount();
+    if (!panel.hidden) load();
+    else items = null;
+  });
+}

@@ -1,0 +1,71 @@
+// The session page: Escalate / Hand off / Resolve dialogs, suggested-step chips, the Context
+// button (the handoff screen) and presence while an engineer reads an escalated session.
+import { openContext } from "./context.js";
+import * as presence from "./presence.js";
+
+const page = document.querySelector("[data-pilot]");
+
+if (page) {
+  // Form dialogs: focus the first field, Esc closes (native), focus returns to the opener.
+  for (const button of document.querySelectorAll("[data-open-dialog]")) {
+    const dialog = document.getElementById(button.dataset.openDialog);
+    if (!dialog) continue;
+    button.addEventListener("click", () => {
+      dialog.showModal();
+      const field = dialog.querySelector("textarea, input:not([type=hidden]), select");
+      if (field) field.focus();
+    });
+    dialog.addEventListener("close", () => button.focus());
+    dialog.addEventListener("click", (event) => {
+      if (event.target === dialog || event.target.closest("[data-close]")) dialog.close();
+    });
+  }
+
+  // One submit per form: a double click must not post twice.
+  for (const form of document.querySelectorAll("form[method=post]")) {
+    form.addEventListener("submit", () => {
+      for (const b of form.querySelectorAll("button[type=submit]")) {
+        setTimeout(() => {
+          b.disabled = true;
+        }, 0);
+      }
+    });
+  }
+
+  // Suggested next steps prefill the message box.
+  const box = document.querySelector("[data-message-box]");
+  for (const chip of document.querySelectorAll("[data-chip]")) {
+    chip.addEventListener("click", () => {
+      if (!box) return;
+      box.value = chip.textContent.trim();
+      box.focus();
+      box.setSelectionRange(box.value.length, box.value.length);
+    });
+  }
+
+  for (const button of document.querySelectorAll("[data-open-context]")) {
+    button.addEventListener("click", () => openContext(button.dataset.openContext, button));
+  }
+
+  // From a notification (?pickup=true): open the handoff screen right away, once.
+  if (page.hasAttribute("data-autopen-context") && page.dataset.handoffId) {
+    const url = new URL(location.href);
+    url.searchParams.delete("pickup");
+    history.replaceState(null, "", url);
+    const opener = document.querySelector(".toolbar [data-open-context]");
+    openContext(page.dataset.handoffId, opener);
+  }
+
+  // An engineer reading an escalated session counts as viewing its handoff.
+  const watched = page.dataset.watchHandoff;
+  if (watched) {
+    const target = page.querySelector(".banner [data-presence]");
+    presence.join(watched);
+    presence.onChange((id, viewers) => {
+      if (id === watched) presence.render(target, viewers);
+    });
+  }
+
+  const chat = document.querySelector("[data-chat]");
+  if (chat) chat.scrollTop = chat.scrollHeight;
+}

@@ -1,0 +1,189 @@
+// The escalation queue: cards arrive, update and leave live over the shared socket.
+import { realtime } from "./realtime.js";
+import { openContext } from "./context.js";
+import * as presence from "./presence.js";
+import { ageText, announce, fetchFragment, flashTitle, prefersReducedMotion } from "./dom.js";
+
+const queue = document.querySelector("[data-queue]");
+
+if (queue) {
+  const list = queue.querySelector("[data-cards]");
+  const count = queue.querySelector("[data-queue-count]");
+  const empty = queue.querySelector("[data-empty]");
+  const announcer = document.querySelector("[data-announcer]");
+  const renotifyMinutes = Number(queue.dataset.renotifyMinutes) || 10;
+  const me = document.body.dataset.userId;
+  const LEAVE_MS = 1400;
+
+  const cards = () => [...list.querySelectorAll(".hcard")];
+  const cardFor = (id) => cards().find((c) => c.dataset.handoffId === id) || null;
+  const describe = (card) => {
+    const who = card.querySelector(".hcard-requester strong")?.textContent || "a technician";
+    const title = card.querySelector(".hcard-title")?.textContent || "a session";
+    return { who, title };
+  };
+
+  function refreshCount() {
+    const n = cards().filter((c) => !c.classList.contains("is-leaving")).length;
+    count.textContent = String(n);
+    empty.hidden = n > 0;
+  }
+
+  function tick() {
+    const now = Date.now();
+    for (const card of cards()) {
+      const seconds = Math.max(0, (now - Date.parse(card.dataset.createdAt)) / 1000);
+      const age = card.querySelector("[data-age]");
+      if (age) age.textContent = ageText(seconds);
+      const minutes = Math.floor(seconds / 60);
+      const waiting = card.querySelector("[data-waiting]");
+      if (waiting) {
+        const over = minutes >= renotifyMinutes;
+        waiting.hidden = !over;
+        card.classList.toggle("is-waiting", over);
+        if (over) waiting.querySelector("[data-waiting-minutes]").textContent = String(minutes);
+      }
+    }
+  }
+
+  function arrive(card) {
+    if (!prefersReducedMotion()) {
+      card.classList.add("is-arriving");
+      setTimeout(() => card.classList.remove("is-arriving"), 2500);
+    }
+    presence.render(card.querySelector("[data-presence]"), presence.viewersOf(card.dataset.handoffId));
+  }
+
+  async function addCard(id) {
+    if (cardFor(id)) return;
+    let fragment;
+    try {
+      fragment = await fetchFragment(`/escalations/${encodeURIComponent(id)}/card`);
+    } catch {
+      setTimeout(refetch, 2000); // a hiccup: the full list brings it
+      return;
+    }
+    const card = fragment && fragment.querySelector(".hcard");
+    if (!card || cardFor(id)) return;
+    list.prepend(card);
+    arrive(card);
+    refreshCount();
+    const { who, title } = describe(card);
+    announce(announcer, `New escalation from ${who}: ${title}`);
+    flashTitle("New escalation");
+  }
+
+  function removeCard(id, note) {
+    const card = cardFor(id);
+    if (!card || card.classList.contains("is-leaving")) return;
+    card.classList.add("is-leaving");
+    const gone = card.querySelector("[data-gone-note]");
+    gone.textContent = note;
+    gone.hidden = false;
+    const button = card.querySelector("[data-open-context]");
+    const hadFocus = card.contains(document.activeElement);
+    if (button) button.disabled = true;
+    refreshCount();
+    const { title } = describe(card);
+    announce(announcer, `${title}: ${note}`);
+    setTimeout(() => {
+      card.remove();
+      refreshCount();
+      if (hadFocus) (list.querySelector("[data-open-context]") || queue.querySelector("h2")).focus();
+    }, prefersReducedMotion() ? LEAVE_MS / 2 : LEAVE_MS);
+  }
+
+  async function refreshAssessment(id) {
+    const card = cardFor(id);
+    if (!card) return;
+    let fragment;
+    try {
+      fragment = await fetchFragment(`/escalations/${encodeURIComponent(id)}/card`);
+    } catch {
+      return;
+    }
+    if (!fragment) return removeCard(id, "No longer waiting");
+    const fresh = fragment.querySelector("[data-assessment]");
+    const old = card.querySelector("[data-assessment]");
+    if (fresh && old) old.replaceWith(fresh);
+  }
+
+  // After a (re)connect: bring the list in line with the server, so no arrival is missed.
+  let refetching = null;
+  async function refetch() {
+    if (refetching) return refetching;
+    refetching = (async () => {
+      let fragment;
+      try {
+        fragment = await fetchFragment(queue.dataset.cardsUrl);
+      } catch {
+        return;
+      }
+      if (!fragment) return;
+      const fresh = [...fragment.querySelectorAll(".hcard")];
+      const ids = new Set(fresh.map((c) => c.dataset.handoffId));
+      for (const card of cards()) {
+        if (!ids.has(card.dataset.handoffId) && !card.classList.contains("is-leaving")) card.remove();
+      }
+      let previous = null;
+      let arrived = 0;
+      for (const card of fresh) {
+        let node = cardFor(card.dataset.handoffId);
+        if (!node) {
+          node = card;
+          arrive(node);
+          arrived += 1;
+        } else if (!node.contains(document.activeElement) && !node.classList.contains("is-leaving")) {
+          node.replaceWith(card);
+          node = card;
+          presence.render(node.querySelector("[data-presence]"), presence.viewersOf(node.dataset.handoffId));
+        }
+        // Move only what is out of place: moving a node that holds focus would drop it.
+        const inPlace = previous ? previous.nextElementSibling === node : list.firstElementChild === node;
+        if (!inPlace) {
+          if (previous) previous.after(node);
+          else list.prepend(node);
+        }
+        previous = node;
+      }
+      refreshCount();
+      tick();
+      if (arrived) {
+        announce(announcer, arrived === 1 ? "1 new escalation in the queue" : `${arrived} new escalations in the queue`);
+        flashTitle("New escalation");
+      }
+    })();
+    try {
+      await refetching;
+    } finally {
+      refetching = null;
+    }
+  }
+
+  list.addEventListener("click", (event) => {
+    const button = event.target.closest("[data-open-context]");
+    if (button) openContext(button.dataset.openContext, button);
+  });
+
+  realtime.on("handoff.created", (frame) => frame.handoff && addCard(frame.handoff.id));
+  realtime.on("handoff.claimed", (frame) => {
+    const h = frame.handoff || {};
+    const by = h.claimed_by || {};
+    removeCard(h.id, by.id === me ? "You claimed this" : `Claimed by ${by.name || by.email || "another engineer"}`);
+  });
+  realtime.on("handoff.updated", (frame) => {
+    const h = frame.handoff || {};
+    if (h.state === "cancelled") removeCard(h.id, "Resolved by the technician");
+    else refreshAssessment(h.id);
+  });
+  presence.onChange((id, viewers) => {
+    const card = cardFor(id);
+    if (card) presence.render(card.querySelector("[data-presence]"), viewers);
+  });
+  // Every (re)connect, the first one too: anything raised between the page render and the
+  // socket being ready is brought in.
+  realtime.onOpen(() => refetch());
+
+  tick();
+  setInterval(tick, 5000);
+}
