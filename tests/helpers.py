@@ -74,8 +74,9 @@ class LiveAsgiServer:
 
     _instance: LiveAsgiServer | None = None
 
-    def __init__(self, extra_env: dict | None = None):
-        self.port = free_port()
+    def __init__(self, extra_env: dict | None = None, port: int | None = None):
+        # A fixed `port` lets a test restart the server where its clients will reconnect.
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.ws_url = f"ws://127.0.0.1:{self.port}"
         env = dict(os.environ)
@@ -91,7 +92,7 @@ class LiveAsgiServer:
             "LOG_LEVEL": "WARNING",
         })
         env.update(extra_env or {})
-        self.log = open(ROOT / f".live-asgi-{os.getpid()}.log", "w")  # noqa: SIM115
+        self.log = open(ROOT / f".live-asgi-{os.getpid()}-{self.port}.log", "w")  # noqa: SIM115
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port),
              "resolutionflow.asgi:application"],
