@@ -29,8 +29,16 @@ from notifications.models import (
 )
 
 
+class ConfigAdmin(AccountScopedAdmin):
+    """Only operators pick the account; an account admin's rows are theirs (AccountScopedAdmin)."""
+
+    def get_fields(self, request, obj=None):
+        fields = list(super().get_fields(request, obj))
+        return fields if request.user.is_superuser else [f for f in fields if f != "account"]
+
+
 @admin.register(NotificationChannel)
-class NotificationChannelAdmin(AccountScopedAdmin):
+class NotificationChannelAdmin(ConfigAdmin):
     list_display = ("name", "kind", "enabled", "disabled_reason", "created_at")
     list_filter = ("kind", "enabled", "account")
     fields = ("account", "kind", "name", "url", "enabled", "disabled_reason")
@@ -88,18 +96,16 @@ class PSAConnectionForm(forms.ModelForm):
 
 
 @admin.register(PSAConnection)
-class PSAConnectionAdmin(AccountScopedAdmin):
+class PSAConnectionAdmin(ConfigAdmin):
     form = PSAConnectionForm
     list_display = ("__str__", "kind", "enabled", "created_at")
     list_filter = ("kind", "enabled")
 
-    def get_fields(self, request, obj=None):
-        fields = ["account", "kind", "base_url", "new_credentials", "options", "enabled"]
-        return fields if request.user.is_superuser else fields[1:]
+    fields = ("account", "kind", "base_url", "new_credentials", "options", "enabled")
 
 
 @admin.register(WebhookEndpoint)
-class WebhookEndpointAdmin(AccountScopedAdmin):
+class WebhookEndpointAdmin(ConfigAdmin):
     list_display = ("id", "events_list", "enabled", "disabled_at", "created_at")
     list_filter = ("enabled", "account")
     readonly_fields = ("disabled_at", "disabled_reason", "created_at")
@@ -128,7 +134,7 @@ class WebhookEndpointAdmin(AccountScopedAdmin):
 
 
 @admin.register(ChatIdentity)
-class ChatIdentityAdmin(AccountScopedAdmin):
+class ChatIdentityAdmin(ConfigAdmin):
     list_display = ("user", "slack_member_id")
 
     def save_model(self, request, obj, form, change):

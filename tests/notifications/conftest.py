@@ -33,10 +33,12 @@ def use_broker(url: str, prefix: str = BROKER_PREFIX) -> None:
     app.conf.broker_url = url
     app.conf.broker_transport_options = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2,
                                          "global_keyprefix": prefix}
-    if app._pool is not None:
-        app._pool.force_close_all()
+    from kombu import pools
+
+    pools.reset()  # kombu keeps connection and producer pools per broker URL, process-wide
     app._pool = None
-    app.__dict__.get("amqp") and setattr(app.amqp, "_producer_pool", None)
+    if "amqp" in app.__dict__:
+        app.amqp._producer_pool = None
 
 
 @pytest.fixture(scope="session", autouse=True)

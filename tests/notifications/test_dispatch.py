@@ -1,0 +1,174 @@
+"""After commit: the request does no network I/O to channels, a broker outage loses nothing,
+and a real Celery worker delivers what the request queued. These tests really commit."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+
+import pytest
+import redis
+from django.db import transaction
+
+from escalations import handoffs
+from escalations.models import Handoff
+from notifications import outbox
+from notifications.models import Delivery
+from resolutionflow.celery import app
+from tests.helpers import add_step, escalate, make_session
+from tests.notifications.builders import psa, slack, teams, webhook
+from tests.notifications.conftest import BROKER_PREFIX, BROKER_URL, use_broker
+from tests.notifications.loopback import Blackhole, dead_port_url
+
+
+@pytest.fixture
+def worker(transactional_db):
+    """A real Celery worker (solo pool, in a thread) consuming this test's broker key space."""
+    app.conf.worker_hijack_root_logger = False
+
+    def start():
+        from celery.contrib.testing.worker import start_worker
+
+        return start_worker(app, pool="solo", perform_ping_check=False, queues=["notifications", "psa"],
+                            shutdown_timeout=20)
+
+    return start
+
+
+def _escalate_timed(client, session_id):
+    started = time.perf_counter()
+    response = escalate(client, session_id)
+    elapsed = time.perf_counter() - started
+    assert response.status_code == 201, response.content
+    return response.json(), elapsed
+
+
+def test_the_escalate_request_does_no_network_io_to_channels(transactional_db, api, acme_tech, acme_senior,
+                                                             acme_admin, receiver):
+    client = api(acme_tech)
+    # Baseline: an escalation with nothing configured (median of three).
+    baseline = []
+    for i in range(3):
+        session = make_session(client, title=f"Baseline {i}")
+        add_step(client, session["id"])
+        baseline.append(_escalate_timed(client, session["id"])[1])
+    Delivery.objects.all().delete()
+
+    hole = Blackhole()
+    slack(acme_tech.account, dead_port_url())
+    teams(acme_tech.account, hole.url())
+    webhook(acme_tech.account, hole.url("/events"))
+    webhook(acme_tech.account, receiver.url("/events"))
+    psa(acme_tech.account, dead_port_url(""))
+    session = make_session(client, title="With every channel dead")
+    add_step(client, session["id"])
+    _handoff, with_channels = _escalate_timed(client, session["id"])
+
+    kinds = sorted(Delivery.objects.values_list("kind", flat=True))
+    assert kinds == ["email", "email", "psa", "slack", "teams", "webhook", "webhook"]
+    assert set(Delivery.objects.values_list("status", flat=True)) == {"pending"}
+    assert set(Delivery.objects.values_list("attempts", flat=True)) == {0}
+    assert receiver.requests == [] and hole.connections_waiting() == 0  # nobody was contacted
+    # Dispatched to the broker after commit, within the request: every row has its message.
+    assert Delivery.objects.filter(dispatched_at__isnull=True).count() == 0
+    print(f"\nescalate request: no channels median {sorted(baseline)[1] * 1000:.1f} ms; "
+          f"7 deliveries to dead/blackholed targets {with_channels * 1000:.1f} ms")
+    hole.stop()
+
+
+def test_a_real_worker_delivers_after_commit(worker, api, acme_tech, acme_senior, receivers):
+    slack_rx, hook_rx = receivers(2)
+    slack(acme_tech.account, slack_rx.url("/slack"))
+    webhook(acme_tech.account, hook_rx.url("/events"))
+    client = api(acme_tech)
+    session = make_session(client)
+    with worker():
+        handoff, _ = _escalate_timed(client, session["id"])
+        assert slack_rx.wait_for(1)[0].path == "/slack"
+        assert hook_rx.wait_for(1)[0].json()["data"]["id"] == handoff["id"]
+        deadline = time.monotonic() + 10
+        while Delivery.objects.exclude(status="delivered").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert set(Delivery.objects.values_list("status", flat=True)) == {"delivered"}
+
+
+def test_a_rolled_back_escalation_writes_and_sends_nothing(transactional_db, api, acme_tech, acme_senior, receiver):
+    webhook(acme_tech.account, receiver.url())
+    session = make_session(api(acme_tech))
+    from escalations.models import PilotSession
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        handoffs.handoff_create(session=PilotSession.objects.get(pk=session["id"]), actor=acme_tech,
+                                intent="escalate", reason="r")
+        raise RuntimeError("something after the escalation failed")
+    assert Handoff.objects.count() == 0 and Delivery.objects.count() == 0
+    assert outbox.sweep()["due"] == 0
+    assert receiver.requests == []
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def private_redis():
+    """A redis-server of our own on a free port, started when the test says so."""
+    if not shutil.which("redis-server"):
+        pytest.skip("redis-server is not installed")
+    port = _free_port()
+    procs = []
+
+    def start():
+        proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                                 "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        procs.append(proc)
+        client = redis.Redis(port=port)
+        for _ in range(100):
+            try:
+                if client.ping():
+                    return
+            except redis.ConnectionError:
+                time.sleep(0.05)
+        raise RuntimeError("private redis-server did not start")
+
+    yield port, start
+    for proc in procs:
+        proc.terminate()
+        proc.wait(5)
+
+
+def test_a_broker_outage_at_commit_loses_nothing_the_sweeper_delivers_when_it_is_back(
+        worker, private_redis, api, acme_tech, acme_senior, receivers):
+    port, start_redis = private_redis
+    slack_rx, hook_rx = receivers(2)
+    slack(acme_tech.account, slack_rx.url("/slack"))
+    webhook(acme_tech.account, hook_rx.url("/events"))
+    client = api(acme_tech)
+    session = make_session(client)
+    use_broker(f"redis://127.0.0.1:{port}/0", prefix=BROKER_PREFIX)  # nothing listens there yet
+    try:
+        handoff, elapsed = _escalate_timed(client, session["id"])  # the escalation itself succeeds
+        rows = Delivery.objects.all()
+        assert {(d.kind, d.status, d.dispatched_at) for d in rows} == {
+            ("slack", "pending", None), ("webhook", "pending", None), ("email", "pending", None)}
+        assert slack_rx.requests == hook_rx.requests == []
+        print(f"\nescalate with the broker down: {elapsed * 1000:.0f} ms")
+
+        start_redis()
+        use_broker(f"redis://127.0.0.1:{port}/0", prefix=BROKER_PREFIX)
+        with worker():
+            swept = outbox.sweep()  # what celery beat runs every 30 s
+            assert swept == {"stuck": 0, "due": 3, "published": 3}
+            assert slack_rx.wait_for(1)[0].path == "/slack"
+            assert hook_rx.wait_for(1)[0].json()["data"]["id"] == handoff["id"]
+            deadline = time.monotonic() + 10
+            while Delivery.objects.exclude(status="delivered").exists() and time.monotonic() < deadline:
+                time.sleep(0.05)
+        assert set(Delivery.objects.values_list("status", flat=True)) == {"delivered"}
+        assert len(slack_rx.requests) == len(hook_rx.requests) == 1
+    finally:
+        use_broker(BROKER_URL)
