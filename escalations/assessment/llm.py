@@ -16,6 +16,8 @@ from escalations.assessment.types import AssessmentContext, AssessmentError, Ass
 
 MAX_RESPONSE_BYTES = 1_000_000
 MAX_TOKENS = 1_024
+# Building an SSL context (loading the CA bundle) costs tens of milliseconds of the budget: once.
+SSL_CONTEXT = httpx.create_ssl_context()
 
 SYSTEM_PROMPT = (
     "You assist senior engineers at a managed service provider (MSP). A junior technician escalated a "
@@ -56,7 +58,8 @@ def post_json(url: str, *, headers: dict, body: dict, deadline: Deadline) -> dic
     budget = deadline.remaining()
 
     async def call() -> tuple[int, bytes]:
-        async with httpx.AsyncClient(timeout=httpx.Timeout(budget), follow_redirects=False) as client:
+        client = httpx.AsyncClient(timeout=httpx.Timeout(budget), follow_redirects=False, verify=SSL_CONTEXT)
+        async with client:
             async with client.stream("POST", url, headers=headers, json=body) as response:
                 chunks, size = [], 0
                 async for chunk in response.aiter_bytes():

@@ -1,0 +1,58 @@
+"""ConnectWise Manage (ConnectWise PSA): an internal note on a service ticket.
+
+POST `{base_url}/{codebase}apis/3.0/service/tickets/{ticket_id}/notes`
+https://developer.connectwise.com/Products/ConnectWise_PSA/REST (Service → Tickets → Notes)
+
+Config keys:
+- `base_url`: the API host of the region, e.g. https://api-na.myconnectwise.net (also -eu, -au...).
+- `company_id`, `public_key`, `private_key`: the API member's keys. Auth is HTTP Basic with the
+  user name `{company_id}+{public_key}` and the private key as password.
+  https://developer.connectwise.com/Best_Practices/PSA_Authentication
+- `client_id`: the integration's clientId from developer.connectwise.com, sent as the `clientId`
+  header (required on every request since 2019).
+- `codebase` (optional): the release path, default `v4_6_release/` (cloud; the `/login/companyinfo/`
+  endpoint tells on-premises installs theirs).
+
+The note is internal and silent: `internalAnalysisFlag` true (the Internal tab), no detail
+description or resolution flag, and `processNotifications: false` so ConnectWise sends no
+email to the contact or resources.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from escalations.psa import _http
+from notifications.transports.base import TransportError
+
+VENDOR = "ConnectWise"
+DEFAULT_CODEBASE = "v4_6_release/"
+
+
+def note_url(config: dict, ticket_id: int) -> str:
+    codebase = (config.get("codebase") or DEFAULT_CODEBASE).strip("/") + "/"
+    return f"{_http.base(config['base_url'])}/{quote(codebase)}apis/3.0/service/tickets/{ticket_id}/notes"
+
+
+def post_note(*, config: dict, ticket_id: str, text: str, timeout: float) -> str:
+    company_id, public_key, private_key, client_id = _http.require(
+        config, "company_id", "public_key", "private_key", "client_id", vendor=VENDOR)
+    _http.require(config, "base_url", vendor=VENDOR)
+    ticket = _http.numeric_ticket_id(ticket_id, vendor=VENDOR)
+    body = {
+        "text": text,
+        "detailDescriptionFlag": False,
+        "internalAnalysisFlag": True,
+        "resolutionFlag": False,
+        "customerUpdatedFlag": False,
+        "processNotifications": False,
+    }
+    response = _http.request(
+        "POST", note_url(config, ticket), vendor=VENDOR, timeout=timeout,
+        auth=(f"{company_id}+{public_key}", private_key),
+        headers={"clientId": client_id}, json=body,
+    )
+    data = _http.json_of(response, vendor=VENDOR)
+    if not isinstance(data, dict) or data.get("id") in (None, ""):
+        raise TransportError(f"{VENDOR}: the answer has no note id.", retryable=False)
+    return str(data["id"])

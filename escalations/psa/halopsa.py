@@ -1,0 +1,111 @@
+"""HaloPSA: a private note (an action) on a ticket.
+
+1. OAuth2 client credentials: POST `{base_url}/auth/token` (form `grant_type=client_credentials`,
+   `client_id`, `client_secret`, `scope=all`; `?tenant=...` for hosted tenants) → `access_token`.
+   https://halopsa.com/apidoc/authentication (Authorisation Server: Client Credentials)
+2. POST `{base_url}/api/Actions` with `Authorization: Bearer <token>` and a JSON list of actions;
+   the answer is the created action(s), each with its `id`.
+   https://halopsa.com/apidoc/resources/actions
+
+Config keys:
+- `base_url`: the instance, e.g. https://acme.halopsa.com (the resource server; `/api` is added).
+- `client_id`, `client_secret`: an API application (Configuration → Integrations → HaloPSA API)
+  using Client ID and Secret (Services) authentication, with the `edit:tickets` permission.
+- `tenant` (optional): the tenant name of a hosted instance, sent as `?tenant=` on the token call.
+- `auth_url` (optional): the authorisation server when it is not `{base_url}/auth` (some
+  on-premises installs); `/token` is added.
+- `scope` (optional, default `all`).
+
+The action is a private note (`outcome: "Private Note"`, `hiddenfromuser: true`) and sends no
+email. Tokens are cached per client until shortly before they expire; a 401 with a cached token
+fetches a new one once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+
+from escalations.psa import _http
+from notifications.transports.base import TransportError
+
+VENDOR = "HaloPSA"
+EXPIRY_MARGIN = 60.0  # seconds before `expires_in` at which a cached token is renewed
+DEFAULT_LIFETIME = 3600.0
+
+_tokens: dict[tuple, tuple[str, float]] = {}
+_lock = threading.Lock()
+
+
+def token_url(config: dict) -> str:
+    auth = _http.base(config.get("auth_url") or f"{_http.base(config['base_url'])}/auth")
+    return f"{auth}/token"
+
+
+def _cache_key(config: dict) -> tuple:
+    secret = hashlib.sha256(str(config.get("client_secret", "")).encode()).hexdigest()
+    return (token_url(config), config.get("tenant") or "", config.get("client_id"), secret,
+            config.get("scope") or "all")
+
+
+def clear_token_cache() -> None:
+    with _lock:
+        _tokens.clear()
+
+
+def cached_token(config: dict) -> str | None:
+    with _lock:
+        cached = _tokens.get(_cache_key(config))
+    return cached[0] if cached and cached[1] > time.monotonic() else None
+
+
+def access_token(config: dict, *, timeout: float) -> str:
+    """A new token from the authorisation server (cached for the next calls)."""
+    key = _cache_key(config)
+    client_id, client_secret = _http.require(config, "client_id", "client_secret", vendor=VENDOR)
+    params = {"tenant": config["tenant"]} if config.get("tenant") else None
+    response = _http.request(
+        "POST", token_url(config), vendor=VENDOR, timeout=timeout, params=params,
+        data={"grant_type": "client_credentials", "client_id": client_id, "client_secret": client_secret,
+              "scope": config.get("scope") or "all"},
+    )
+    data = _http.json_of(response, vendor=VENDOR)
+    token = data.get("access_token") if isinstance(data, dict) else None
+    if not token:
+        raise TransportError(f"{VENDOR}: the token answer has no access_token.", retryable=False)
+    try:
+        lifetime = float(data.get("expires_in") or DEFAULT_LIFETIME)
+    except (TypeError, ValueError):
+        lifetime = DEFAULT_LIFETIME
+    # Renew a minute early (or at half the lifetime for very short-lived tokens).
+    expires_at = time.monotonic() + max(0.0, lifetime - min(EXPIRY_MARGIN, lifetime / 2))
+    with _lock:
+        _tokens[key] = (token, expires_at)
+    return token
+
+
+def post_note(*, config: dict, ticket_id: str, text: str, timeout: float) -> str:
+    _http.require(config, "base_url", "client_id", "client_secret", vendor=VENDOR)
+    ticket = _http.numeric_ticket_id(ticket_id, vendor=VENDOR)
+    body = [{"ticket_id": ticket, "note": text, "outcome": "Private Note", "hiddenfromuser": True,
+             "sendemail": False}]
+    url = f"{_http.base(config['base_url'])}/api/Actions"
+    token = cached_token(config)
+    from_cache = token is not None
+    token = token or access_token(config, timeout=timeout)
+    try:
+        response = _http.request("POST", url, vendor=VENDOR, timeout=timeout, json=body,
+                                 headers={"Authorization": f"Bearer {token}"})
+    except TransportError as exc:
+        if exc.status_code != 401 or not from_cache:
+            raise
+        # The cached token was revoked or expired early: one more try with a new one.
+        token = access_token(config, timeout=timeout)
+        response = _http.request("POST", url, vendor=VENDOR, timeout=timeout, json=body,
+                                 headers={"Authorization": f"Bearer {token}"})
+    data = _http.json_of(response, vendor=VENDOR)
+    action = data[0] if isinstance(data, list) and data else data
+    if not isinstance(action, dict) or action.get("id") in (None, ""):
+        raise TransportError(f"{VENDOR}: the answer has no action id.", retryable=False)
+    return str(action["id"])

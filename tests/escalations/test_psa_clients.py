@@ -1,0 +1,232 @@
+"""PSA clients against real HTTP servers on loopback: the exact path, auth headers and body per
+vendor; which failures are retryable."""
+
+import base64
+import time
+
+import pytest
+
+from escalations.psa import get_client, halopsa
+from notifications.transports.base import TransportError
+from tests.escalations.loopback import LoopbackServer
+
+NOTE = "Escalated by Tina Tech: spooler keeps crashing.\nTried: restart spooler (did not work)."
+
+
+@pytest.fixture
+def psa():
+    server = LoopbackServer()
+    halopsa.clear_token_cache()
+    yield server
+    server.stop()
+    halopsa.clear_token_cache()
+
+
+def connectwise_config(server):
+    return {"base_url": server.url, "company_id": "acme", "public_key": "pubkey", "private_key": "privkey",
+            "client_id": "cid-123"}
+
+
+def autotask_config(server):
+    return {"base_url": server.url, "username": "api@acme.test", "secret": "s3cret", "integration_code": "INTCODE"}
+
+
+def halo_config(server, **extra):
+    return {"base_url": server.url, "client_id": "halo-client", "client_secret": "halo-secret", **extra}
+
+
+CONFIGS = {"connectwise": connectwise_config, "autotask": autotask_config, "halopsa": halo_config}
+
+
+def test_connectwise_posts_an_internal_silent_note(psa):
+    psa.answer(201, {"id": 9876, "ticketId": 4321, "text": NOTE})
+    note_id = get_client("connectwise").post_note(config=connectwise_config(psa), ticket_id="4321", text=NOTE,
+                                                  timeout=5)
+    assert note_id == "9876"
+    [request] = psa.requests
+    assert (request.method, request.path) == ("POST", "/v4_6_release/apis/3.0/service/tickets/4321/notes")
+    expected_auth = "Basic " + base64.b64encode(b"acme+pubkey:privkey").decode()
+    assert request.headers["authorization"] == expected_auth
+    assert request.headers["clientid"] == "cid-123"
+    assert request.headers["content-type"] == "application/json"
+    assert request.json() == {"text": NOTE, "detailDescriptionFlag": False, "internalAnalysisFlag": True,
+                              "resolutionFlag": False, "customerUpdatedFlag": False, "processNotifications": False}
+
+
+def test_autotask_posts_a_ticket_note_with_its_headers(psa):
+    psa.answer(200, {"itemId": 31337})
+    note_id = get_client("autotask").post_note(config=autotask_config(psa), ticket_id="7001", text=NOTE, timeout=5)
+    assert note_id == "31337"
+    [request] = psa.requests
+    assert (request.method, request.path) == ("POST", "/atservicesrest/v1.0/TicketNotes")
+    assert request.headers["apiintegrationcode"] == "INTCODE"
+    assert request.headers["username"] == "api@acme.test"
+    assert request.headers["secret"] == "s3cret"
+    assert "authorization" not in request.headers
+    assert request.json() == {"ticketID": 7001, "title": "ResolutionFlow escalation", "description": NOTE,
+                              "noteType": 1, "publish": 2}
+
+
+def test_autotask_options_and_a_zone_url_that_already_names_the_api(psa):
+    psa.answer(200, {"itemId": 5})
+    config = {**autotask_config(psa), "base_url": f"{psa.url}/atservicesrest/", "note_type": "3", "publish": 1}
+    get_client("autotask").post_note(config=config, ticket_id="#12", text=NOTE, timeout=5)
+    assert psa.last.path == "/atservicesrest/v1.0/TicketNotes"
+    assert psa.last.json()["noteType"] == 3 and psa.last.json()["publish"] == 1 and psa.last.json()["ticketID"] == 12
+
+
+def test_halopsa_gets_a_token_then_posts_a_private_action_and_caches_the_token(psa):
+    psa.answer(200, {"access_token": "tok-1", "token_type": "Bearer", "expires_in": 3600})
+    psa.answer(201, [{"id": 555, "ticket_id": 42, "outcome": "Private Note"}])
+    psa.answer(201, [{"id": 556, "ticket_id": 43}])
+    config = halo_config(psa, tenant="acme")
+    client = get_client("halopsa")
+    assert client.post_note(config=config, ticket_id="42", text=NOTE, timeout=5) == "555"
+    assert client.post_note(config=config, ticket_id="43", text="second", timeout=5) == "556"
+
+    token, first, second = psa.requests
+    assert (token.method, token.path, token.query) == ("POST", "/auth/token", {"tenant": "acme"})
+    assert token.headers["content-type"] == "application/x-www-form-urlencoded"
+    assert token.form() == {"grant_type": "client_credentials", "client_id": "halo-client",
+                            "client_secret": "halo-secret", "scope": "all"}
+    assert (first.method, first.path) == ("POST", "/api/Actions")
+    assert first.headers["authorization"] == "Bearer tok-1"
+    assert first.json() == [{"ticket_id": 42, "note": NOTE, "outcome": "Private Note", "hiddenfromuser": True,
+                             "sendemail": False}]
+    assert second.headers["authorization"] == "Bearer tok-1"  # cached: no second token request
+    assert second.json()[0]["ticket_id"] == 43
+
+
+def test_halopsa_renews_a_token_shortly_before_it_expires(psa):
+    psa.answer(200, {"access_token": "short", "expires_in": 1})
+    psa.answer(201, [{"id": 1}])
+    psa.answer(200, {"access_token": "renewed", "expires_in": 3600})
+    psa.answer(201, [{"id": 2}])
+    client = get_client("halopsa")
+    client.post_note(config=halo_config(psa), ticket_id="1", text=NOTE, timeout=5)
+    time.sleep(0.6)  # past half of a 1 s lifetime
+    client.post_note(config=halo_config(psa), ticket_id="1", text=NOTE, timeout=5)
+    assert [r.path for r in psa.requests] == ["/auth/token", "/api/Actions", "/auth/token", "/api/Actions"]
+    assert "tenant" not in psa.requests[0].query
+    assert psa.requests[3].headers["authorization"] == "Bearer renewed"
+
+
+def test_halopsa_retries_once_with_a_new_token_when_the_cached_one_is_refused(psa):
+    psa.answer(200, {"access_token": "old", "expires_in": 3600}).answer(201, [{"id": 1}])
+    psa.answer(401, {"error": "invalid_token"})
+    psa.answer(200, {"access_token": "new", "expires_in": 3600}).answer(201, [{"id": 2}])
+    client = get_client("halopsa")
+    client.post_note(config=halo_config(psa), ticket_id="1", text=NOTE, timeout=5)
+    assert client.post_note(config=halo_config(psa), ticket_id="1", text=NOTE, timeout=5) == "2"
+    assert [r.headers.get("authorization") for r in psa.requests if r.path == "/api/Actions"] == [
+        "Bearer old", "Bearer old", "Bearer new"]
+
+
+def test_halopsa_bad_client_credentials_are_not_retryable(psa):
+    psa.answer(401, {"error": "invalid_client"})
+    with pytest.raises(TransportError) as caught:
+        get_client("halopsa").post_note(config=halo_config(psa), ticket_id="1", text=NOTE, timeout=5)
+    assert (caught.value.retryable, caught.value.status_code) == (False, 401)
+    assert [r.path for r in psa.requests] == ["/auth/token"]
+
+
+def _call(kind, psa, *, timeout=5):
+    if kind == "halopsa":  # get past the token so the note call itself fails
+        psa.script.insert(0, _token_answer())
+    return get_client(kind).post_note(config=CONFIGS[kind](psa), ticket_id="100", text=NOTE, timeout=timeout)
+
+
+def _token_answer():
+    from tests.escalations.loopback import Answer
+
+    return Answer(200, {"access_token": "t", "expires_in": 3600})
+
+
+@pytest.mark.parametrize("kind", list(CONFIGS))
+def test_a_server_error_is_retryable(kind, psa):
+    psa.answer(503, "maintenance", headers={"Retry-After": "120"})
+    with pytest.raises(TransportError) as caught:
+        _call(kind, psa)
+    assert (caught.value.retryable, caught.value.status_code, caught.value.retry_after) == (True, 503, 120.0)
+
+
+@pytest.mark.parametrize("kind", list(CONFIGS))
+def test_500_without_retry_after_is_retryable(kind, psa):
+    psa.answer(500, {"errors": ["Internal error"]})
+    with pytest.raises(TransportError) as caught:
+        _call(kind, psa)
+    assert (caught.value.retryable, caught.value.status_code, caught.value.retry_after) == (True, 500, None)
+
+
+@pytest.mark.parametrize("kind", list(CONFIGS))
+def test_429_is_retryable_with_its_retry_after(kind, psa):
+    psa.answer(429, {"message": "slow down"}, headers={"Retry-After": "30"})
+    with pytest.raises(TransportError) as caught:
+        _call(kind, psa)
+    assert (caught.value.retryable, caught.value.status_code, caught.value.retry_after) == (True, 429, 30.0)
+
+
+def test_retry_after_as_an_http_date_is_understood(psa):
+    from datetime import UTC, datetime, timedelta
+    from email.utils import format_datetime
+
+    when = format_datetime(datetime.now(UTC) + timedelta(seconds=90), usegmt=True)
+    psa.answer(429, "slow down", headers={"Retry-After": when})
+    with pytest.raises(TransportError) as caught:
+        _call("connectwise", psa)
+    assert 80 <= caught.value.retry_after <= 90
+
+
+@pytest.mark.parametrize("kind", list(CONFIGS))
+@pytest.mark.parametrize("status", [401, 404])
+def test_client_errors_are_not_retryable(kind, status, psa):
+    psa.answer(status, {"code": "NotFound" if status == 404 else "Unauthorized"})
+    with pytest.raises(TransportError) as caught:
+        _call(kind, psa)
+    assert (caught.value.retryable, caught.value.status_code, caught.value.retry_after) == (False, status, None)
+
+
+@pytest.mark.parametrize("kind", list(CONFIGS))
+def test_a_timeout_is_retryable(kind, psa):
+    psa.answer(201, {"id": 1, "itemId": 1}, hang=3)
+    started = time.monotonic()
+    with pytest.raises(TransportError) as caught:
+        _call(kind, psa, timeout=0.3)
+    assert caught.value.retryable is True and "timed out" in str(caught.value)
+    assert time.monotonic() - started < 2
+
+
+def test_a_refused_connection_is_retryable(psa):
+    config = connectwise_config(psa)
+    psa.stop()
+    with pytest.raises(TransportError) as caught:
+        get_client("connectwise").post_note(config=config, ticket_id="1", text=NOTE, timeout=2)
+    assert caught.value.retryable is True
+
+
+@pytest.mark.parametrize("kind", list(CONFIGS))
+def test_a_ticket_id_that_is_not_a_number_is_refused_before_any_request(kind, psa):
+    with pytest.raises(TransportError) as caught:
+        get_client(kind).post_note(config=CONFIGS[kind](psa), ticket_id="T-1001", text=NOTE, timeout=5)
+    assert caught.value.retryable is False and "not a number" in str(caught.value)
+    assert psa.requests == []
+
+
+@pytest.mark.parametrize("kind", list(CONFIGS))
+def test_missing_credentials_are_not_retryable(kind, psa):
+    config = {"base_url": psa.url}
+    with pytest.raises(TransportError) as caught:
+        get_client(kind).post_note(config=config, ticket_id="1", text=NOTE, timeout=5)
+    assert caught.value.retryable is False and "lacks" in str(caught.value)
+
+
+def test_an_answer_without_a_note_id_is_an_error(psa):
+    psa.answer(200, {"unexpected": True})
+    with pytest.raises(TransportError) as caught:
+        get_client("autotask").post_note(config=autotask_config(psa), ticket_id="1", text=NOTE, timeout=5)
+    assert caught.value.retryable is False
+
+
+def test_an_unknown_kind_is_a_programming_error():
+    with pytest.raises(ValueError):
+        get_client("servicenow")
