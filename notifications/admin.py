@@ -64,8 +64,8 @@ class PSAConnectionForm(forms.ModelForm):
     class Meta:
         model = PSAConnection
         fields = ("account", "kind", "base_url", "options", "enabled")
-        help_texts = {"options": 'Non-secret options, e.g. Autotask {"note_type": 1, "publish": 1}, '
-                                 'HaloPSA {"tenant": "acme"}.'}
+        help_texts = {"options": 'Non-secret options, e.g. Autotask {"note_type": 1, "publish": 2}, '
+                                 'HaloPSA {"tenant": "acme"}, ConnectWise {"codebase": "v2024_1/"}.'}
 
     def clean(self):
         data = super().clean()

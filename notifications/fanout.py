@@ -117,7 +117,8 @@ def _psa(handoff, *, event: str, text: str) -> list:
     if connection is None:
         return []
     return [outbox.new(account_id=handoff.account_id, kind=DeliveryKind.PSA, event_type=event,
-                       payload={"ticket_id": ticket, "text": text}, target=f"{connection.get_kind_display()} #{ticket}",
+                       payload={"ticket_id": ticket, "text": text},
+                       target=f"{connection.get_kind_display()} ticket {ticket}",
                        handoff=handoff, psa_connection=connection)]
 
 

@@ -110,7 +110,7 @@ class PSAConnection(models.Model):
                                help_text="The vendor API's base URL, e.g. https://api-na.myconnectwise.net.")
     credentials = EncryptedJSONField(default=dict, blank=True,
                                      help_text="API credentials (kept encrypted).")
-    # Per-vendor, non-secret options, e.g. Autotask's {"note_type": 1, "publish": 1}, HaloPSA's tenant.
+    # Per-vendor, non-secret options, e.g. Autotask's {"note_type": 1, "publish": 2}, HaloPSA's tenant.
     options = models.JSONField(default=dict, blank=True)
     enabled = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)

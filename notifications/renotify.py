@@ -11,10 +11,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import DurationField, ExpressionWrapper, F
+from django.db.models import Q
 from django.utils import timezone
 
-from accounts.models import Role, User
+from accounts.models import Account, Role, User
 from escalations import events
 from escalations.models import Handoff
 from notifications import fanout
@@ -22,12 +22,15 @@ from notifications.models import Notification, NotificationKind
 
 
 def _due(now):
-    deadline = ExpressionWrapper(F("account__escalation_renotify_minutes") * timedelta(minutes=1),
-                                 output_field=DurationField())
+    """Unclaimed, not yet renotified, older than their account's delay. One condition per distinct
+    delay (a handful) instead of `minutes * interval` arithmetic, which SQLite cannot do."""
+    delays = Account.objects.values_list("escalation_renotify_minutes", flat=True).distinct()
+    condition = Q(pk__in=[])
+    for minutes in delays:
+        condition |= Q(account__escalation_renotify_minutes=minutes, created_at__lte=now - timedelta(minutes=minutes))
     return (Handoff.objects.unclaimed()
             .filter(admins_renotified_at__isnull=True)
-            .annotate(renotify_after=deadline)
-            .filter(created_at__lte=now - F("renotify_after"))
+            .filter(condition)
             .order_by("created_at"))
 
 

@@ -16,9 +16,11 @@ from notifications.models import NotificationChannel, PSAConnection, WebhookEndp
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _raw(table, column, pk):
+def _raw(model, column, pk):
+    """The column as stored, bypassing the field's decryption."""
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {column} FROM {table} WHERE id = %s", [pk])
+        cursor.execute(f"SELECT {column} FROM {model._meta.db_table} WHERE id = %s",
+                       [model._meta.pk.get_db_prep_value(pk, connection)])
         return cursor.fetchone()[0]
 
 
@@ -29,11 +31,11 @@ def test_urls_secrets_and_credentials_are_stored_encrypted(acme):
                                               events=["handoff.created"])
     psa = PSAConnection.objects.create(account=acme, kind="halopsa", base_url="https://acme.halopsa.com",
                                        credentials={"client_id": "cid", "client_secret": "very-secret"})
-    raw_url = _raw("notifications_notificationchannel", "url", channel.pk)
+    raw_url = _raw(NotificationChannel, "url", channel.pk)
     assert raw_url.startswith("fernet:") and "secret-token" not in raw_url
-    assert "abc" not in _raw("notifications_webhookendpoint", "url", endpoint.pk)
-    assert endpoint.secret not in _raw("notifications_webhookendpoint", "secret", endpoint.pk)
-    assert "very-secret" not in _raw("notifications_psaconnection", "credentials", psa.pk)
+    assert "abc" not in _raw(WebhookEndpoint, "url", endpoint.pk)
+    assert endpoint.secret not in _raw(WebhookEndpoint, "secret", endpoint.pk)
+    assert "very-secret" not in _raw(PSAConnection, "credentials", psa.pk)
 
     assert NotificationChannel.objects.get(pk=channel.pk).url == "https://hooks.slack.com/services/T1/B2/secret-token"
     assert PSAConnection.objects.get(pk=psa.pk).credentials == {"client_id": "cid", "client_secret": "very-secret"}
