@@ -18,8 +18,11 @@ MAX_SUGGESTIONS = 5
 MAX_CAUSES = 3
 # A match supports the suggestions when it scores at least this, and half the best score.
 SUPPORT_FLOOR = 0.2
-_CAUSE_HINT = re.compile(r"\b(cause[sd]?|because|due to|root|culprit|corrupt\w*|expired|stuck|misconfigur\w*)\b",
-                         re.IGNORECASE)
+_CAUSE_HINT = re.compile(
+    r"\b(cause[sd]?|because|due to|root|culprit|corrupt\w*|faulty|broken|expired|stale|stuck|full|crash\w*|"
+    r"misconfigur\w*|wrong|missing|blocked|filled)\b",
+    re.IGNORECASE,
+)
 
 
 def supporting(matches: list[Match]) -> list[Match]:
@@ -60,7 +63,8 @@ def likely_causes(support: list[Match]) -> list[str]:
             sentence = f"Fixed before by: {match.worked_steps[0]}"
         if not sentence:
             continue
-        cause = f"{_clip(sentence.rstrip('.'), 200)} (as in “{match.title}”)"
+        sentence = sentence.rstrip(".;,: ")
+        cause = f"{_clip(sentence[:1].upper() + sentence[1:], 200)} (as in “{match.title}”)"
         if not any(text.same_action(sentence, c) for c in causes):
             causes.append(cause)
     return causes[:MAX_CAUSES]
@@ -90,9 +94,9 @@ def summarize(context: AssessmentContext, matches: list[Match], suggestions: lis
         parts.append("No resolved session of this account resembles it yet.")
         return " ".join(parts)
     best = matches[0]
-    parts.append(f"Closest resolved session: “{best.title}” ({round(best.score * 100)}% match)"
-                 + (f", fixed by: {_clip(best.worked_steps[-1], 160)}." if best.worked_steps
-                    else f", resolved as: {_clip(best.resolution, 160)}." if best.resolution else "."))
+    fix = (f", fixed by: {_sentence(best.worked_steps[-1])}" if best.worked_steps
+           else f", resolved as: {_sentence(best.resolution)}" if best.resolution else ".")
+    parts.append(f"Closest resolved session: “{best.title}” ({round(best.score * 100)}% match){fix}")
     if len(matches) > 1:
         parts.append(f"{len(matches) - 1} more similar resolved session{'s' if len(matches) > 2 else ''} below.")
     if not suggestions and best.worked_steps:
@@ -100,9 +104,20 @@ def summarize(context: AssessmentContext, matches: list[Match], suggestions: lis
     return " ".join(parts)
 
 
+def _sentence(value: str, limit: int = 200) -> str:
+    value = _clip(value, limit).rstrip(".;,: ")
+    return value if value.endswith("…") else f"{value}."
+
+
 def _clip(value: str, limit: int = 240) -> str:
+    """At most `limit` characters, cut at a word boundary."""
     value = " ".join((value or "").split())
-    return value if len(value) <= limit else value[: limit - 1].rstrip() + "…"
+    if len(value) <= limit:
+        return value
+    cut = value[: limit - 1]
+    if " " in cut[limit // 2 :]:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,;:") + "…"
 
 
 def similar_sessions(matches: list[Match]) -> list[SimilarSession]:

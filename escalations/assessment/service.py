@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 import uuid
 
 from django.db import connection, transaction
@@ -26,14 +27,25 @@ from escalations.models import AssessmentStatus, Handoff
 
 logger = logging.getLogger(__name__)
 
+_local_guard = threading.Lock()
+_local_running: set[uuid.UUID] = set()
+
 
 @contextlib.contextmanager
 def _exclusive(handoff_id: uuid.UUID):
     """Hold a session-level advisory lock for this handoff (PostgreSQL); yields whether we got it.
     The lock dies with the connection, so a crashed worker never leaves it behind. SQLite runs
-    tasks eagerly in one process: the conditional update alone is enough there."""
+    tasks eagerly, in the web process: a process-local lock does the same there."""
     if connection.vendor != "postgresql":
-        yield True
+        with _local_guard:
+            acquired = handoff_id not in _local_running
+            _local_running.add(handoff_id)
+        try:
+            yield acquired
+        finally:
+            if acquired:
+                with _local_guard:
+                    _local_running.discard(handoff_id)
         return
     key = int.from_bytes(handoff_id.bytes[:8], "big", signed=True)
     with connection.cursor() as cursor:

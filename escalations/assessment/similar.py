@@ -45,6 +45,8 @@ PG_CANDIDATES = 50  # pre-ranked by SearchRank, re-scored in Python
 TRIGRAM_MIN = 0.3
 # Below this a "match" shares a word or two in passing (e.g. only "password"): not evidence.
 MIN_SCORE = 0.15
+# ... and a match far below the best one is noise next to it.
+RELATIVE_FLOOR = 0.3
 _TSVECTOR_ENTRY = re.compile(r"'((?:[^']|'')+)'(?::([0-9A-D,]+))?")
 
 
@@ -63,14 +65,15 @@ def query_text(context: AssessmentContext) -> str:
 
 
 def find_similar(context: AssessmentContext, *, deadline: Deadline, limit: int = 5) -> list[Match]:
-    """The account's resolved sessions most like `context`, best first (score ≥ MIN_SCORE)."""
+    """The account's resolved sessions most like `context`, best first (above the floors)."""
     if connection.vendor == "postgresql":
         scored = _postgres_scores(context, deadline=deadline)
     else:
         scored = _python_scores(context)
     deadline.check()
     scored.sort(key=lambda m: (-m.score, m.title))
-    top = [m for m in scored if m.score >= MIN_SCORE][:limit]
+    floor = max(MIN_SCORE, RELATIVE_FLOOR * scored[0].score) if scored else MIN_SCORE
+    top = [m for m in scored if m.score >= floor][:limit]
     _attach_worked_steps(context.account_id, top)
     return top
 

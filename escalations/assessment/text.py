@@ -58,13 +58,14 @@ def matches(query_term: str, doc_term: str) -> bool:
 
 
 def same_action(a: str, b: str) -> bool:
-    """Whether two step descriptions say the same thing ("Restarted the spooler" vs
-    "restart spooler service"): identical term sets, or a large overlap."""
+    """Whether two step descriptions say the same thing ("Restarted the Print Spooler service" vs
+    "restart spooler service"): their terms mostly overlap *both ways*. A long fix that merely
+    mentions a short step ("cleared the spool folder, replaced the driver, restarted the
+    spooler") is not that step."""
     ta, tb = set(terms(a)), set(terms(b))
     if not ta or not tb:
         return (a or "").strip().lower() == (b or "").strip().lower()
-    overlap = len(ta & tb) / min(len(ta), len(tb))
-    return ta == tb or overlap >= 0.75
+    return len(ta & tb) / max(len(ta), len(tb)) >= 0.7
 
 
 def sentences(text: str) -> list[str]:

@@ -6,6 +6,8 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from escalations import hook_registry
+from escalations.assessment.dispatch import on_handoff_created
 from escalations.handoffs import handoff_create
 from escalations.models import HandoffIntent, PilotSession, SessionStatus, Step
 
@@ -68,3 +70,10 @@ def escalation(account, tech, *, title, problem, steps=(), reason="Stuck, need a
     for action, outcome in steps:
         Step.objects.create(account=account, session=session, author=tech, action=action, result="", outcome=outcome)
     return handoff_create(session=session, actor=tech, intent=HandoffIntent.ESCALATE, reason=reason)
+
+
+def without_auto_assessment(monkeypatch) -> None:
+    """Tests that run the assessment themselves: new handoffs queue nothing (no broker message, no
+    eager run at creation)."""
+    monkeypatch.setattr(hook_registry, "ON_HANDOFF_CREATED",
+                        [fn for fn in hook_registry.ON_HANDOFF_CREATED if fn is not on_handoff_created])

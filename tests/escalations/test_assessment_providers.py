@@ -8,11 +8,10 @@ import time
 import pytest
 
 from escalations import hook_registry
-from escalations.assessment.dispatch import on_handoff_created
 from escalations.assessment.service import handoff_assess
 from escalations.events import queue_group
 from escalations.models import AssessmentStatus, Handoff
-from tests.escalations.assessment_data import N, acme_history, escalation
+from tests.escalations.assessment_data import N, acme_history, escalation, without_auto_assessment
 from tests.escalations.channel_listener import GroupListener
 from tests.escalations.loopback import LoopbackServer
 
@@ -66,9 +65,7 @@ def queue(acme):
 @pytest.fixture
 def spooler_handoff(acme, acme_tech, acme_senior, django_capture_on_commit_callbacks, monkeypatch):
     history = acme_history(acme, acme_senior)
-    # These tests run the assessment themselves: nothing is queued on the broker.
-    monkeypatch.setattr(hook_registry, "ON_HANDOFF_CREATED",
-                        [fn for fn in hook_registry.ON_HANDOFF_CREATED if fn is not on_handoff_created])
+    without_auto_assessment(monkeypatch)
     with django_capture_on_commit_callbacks(execute=True):  # the escalation's own frames go out
         handoff = escalation(acme, acme_tech, title="Print spooler keeps crashing",
                              problem="The print spooler keeps crashing on the front desk PC.",

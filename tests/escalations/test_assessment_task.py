@@ -12,7 +12,7 @@ from django.utils import timezone
 from escalations.models import AssessmentStatus, Handoff
 from escalations.tasks import assess_handoff, requeue_stale_assessments
 from resolutionflow.celery import app as celery_app
-from tests.escalations.assessment_data import acme_history, escalation
+from tests.escalations.assessment_data import acme_history, escalation, without_auto_assessment
 from tests.escalations.loopback import LoopbackServer
 from tests.helpers import escalate, make_session
 
@@ -25,7 +25,13 @@ def completion(content: dict) -> dict:
 
 
 @pytest.fixture
-def llm(settings):
+def manual(monkeypatch):
+    """These tests run the task themselves."""
+    without_auto_assessment(monkeypatch)
+
+
+@pytest.fixture
+def llm(settings, manual):
     server = LoopbackServer()
     settings.AI_PROVIDER = "openai"
     settings.AI_BASE_URL = server.url
@@ -147,7 +153,7 @@ def test_a_broker_that_is_down_does_not_fail_the_escalation(broker_down, api, ac
     assert "could not queue the assessment" in caplog.text
 
 
-def test_beat_requeues_stale_pending_assessments_and_times_out_abandoned_ones(eager_celery, acme, acme_tech,
+def test_beat_requeues_stale_pending_assessments_and_times_out_abandoned_ones(manual, eager_celery, acme, acme_tech,
                                                                              acme_tech2):
     recent = escalation(acme, acme_tech, title="Spooler", problem="Spooler crashes")
     stale = escalation(acme, acme_tech2, title="VPN", problem="VPN drops")
