@@ -219,3 +219,16 @@ def test_the_sweeper_returns_rows_stuck_in_sending_and_requeues_due_ones(
     assert outbox.sweep()["due"] == 0
     run_due()
     assert Delivery.objects.get(pk=delivery.pk).status == "delivered"
+
+
+def test_the_tick_command_sweeps_and_renotifies(api, acme_tech, receiver, django_capture_on_commit_callbacks):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    webhook(acme_tech.account, receiver.url())
+    escalate_and_commit(django_capture_on_commit_callbacks, api(acme_tech))
+    Delivery.objects.update(dispatched_at=None)  # as if the broker had been down at commit
+    out = StringIO()
+    call_command("notifications_tick", stdout=out)
+    assert "'published': 1" in out.getvalue() and "renotified: 0" in out.getvalue()
