@@ -4,14 +4,13 @@ POST `{base_url}/atservicesrest/v1.0/TicketNotes`
 https://ww1.autotask.net/help/DeveloperHelp/Content/APIs/REST/Entities/TicketNotesEntity.htm
 
 Config keys:
-- `base_url`: the zone URL of the tenant, e.g. https://webservices5.autotask.net (as returned by
-  `GET https://webservices.autotask.net/atservicesrest/v1.0/zoneInformation?user=...`; a URL that
-  already ends in `/atservicesrest` is accepted too).
-  https://ww1.autotask.net/help/DeveloperHelp/Content/APIs/REST/General_Topics/REST_Zones.htm
+- `base_url`: the zone URL of the tenant, e.g. https://webservices5.autotask.net (the REST API's
+  `GET https://webservices.autotask.net/atservicesrest/v1.0/zoneInformation?user=<api user>` tells
+  which; a URL that already ends in `/atservicesrest` is accepted too).
 - `username`, `secret`: the API-only user's user name (email) and password, sent in the
   `UserName` and `Secret` headers.
-- `integration_code`: the tracking identifier of the integration, sent as `ApiIntegrationCode`.
-  https://ww1.autotask.net/help/DeveloperHelp/Content/APIs/REST/General_Topics/REST_Security_Auth.htm
+- `integration_code`: the API tracking identifier of the integration, sent as `ApiIntegrationCode`.
+  https://ww1.autotask.net/help/Content/4_Admin/1CompanySettings_Users/ResourcesUsersHR/Resources/API_Tracking_Identifier.htm
 - `note_type` (optional, default 1): the TicketNotes `noteType` picklist value.
 - `publish` (optional, default 2): the `publish` picklist value (2 = internal, not shown to the
   customer in the client portal).

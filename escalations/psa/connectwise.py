@@ -6,8 +6,8 @@ https://developer.connectwise.com/Products/ConnectWise_PSA/REST (Service → Tic
 Config keys:
 - `base_url`: the API host of the region, e.g. https://api-na.myconnectwise.net (also -eu, -au...).
 - `company_id`, `public_key`, `private_key`: the API member's keys. Auth is HTTP Basic with the
-  user name `{company_id}+{public_key}` and the private key as password.
-  https://developer.connectwise.com/Best_Practices/PSA_Authentication
+  user name `{company_id}+{public_key}` and the private key as password (the developer guide's
+  "Authentication" section on the page above).
 - `client_id`: the integration's clientId from developer.connectwise.com, sent as the `clientId`
   header (required on every request since 2019).
 - `codebase` (optional): the release path, default `v4_6_release/` (cloud; the `/login/companyinfo/`

@@ -2,10 +2,10 @@
 
 1. OAuth2 client credentials: POST `{base_url}/auth/token` (form `grant_type=client_credentials`,
    `client_id`, `client_secret`, `scope=all`; `?tenant=...` for hosted tenants) → `access_token`.
-   https://halopsa.com/apidoc/authentication (Authorisation Server: Client Credentials)
+   (the API documentation at https://halopsa.com/apidoc/ , "Authorisation": client credentials)
 2. POST `{base_url}/api/Actions` with `Authorization: Bearer <token>` and a JSON list of actions;
    the answer is the created action(s), each with its `id`.
-   https://halopsa.com/apidoc/resources/actions
+   (same documentation, resource "Actions")
 
 Config keys:
 - `base_url`: the instance, e.g. https://acme.halopsa.com (the resource server; `/api` is added).
