@@ -42,6 +42,10 @@ class PilotSession(models.Model):
         indexes = [
             models.Index(fields=["account", "status", "-created_at"]),
             models.Index(fields=["account", "owner", "-created_at"]),
+            # Analytics' conversion rate: the sessions an account resolved since a date, read
+            # index-only (id included) and hash-joined to the period's handoffs (docs/performance.md).
+            models.Index(fields=["account", "resolved_at"], include=["id"], name="session_account_resolved_idx",
+                         condition=Q(resolved_at__isnull=False)),
         ]
 
     def __str__(self):
@@ -165,6 +169,14 @@ class Handoff(models.Model):
             models.Index(fields=["account", "-created_at"], name="handoff_queue_idx",
                          condition=Q(claimed_at__isnull=True)),
             models.Index(fields=["account", "created_at"], name="handoff_account_created_idx"),
+            # Analytics (docs/performance.md): a period's figures and daily trend read only these
+            # columns, so an index-only scan replaces a heap page per row of the period.
+            models.Index(fields=["account", "created_at"], name="handoff_analytics_created_idx",
+                         include=["claimed_at", "first_action_at", "claimed_by", "requested_by", "session"]),
+            # The queue's metric card: claims of the last 7 days, by claim time.
+            models.Index(fields=["account", "claimed_at"], name="handoff_account_claimed_idx",
+                         include=["created_at", "first_action_at", "claimed_by", "requested_by"],
+                         condition=Q(claimed_at__isnull=False)),
         ]
         constraints = [
             # At most one open (unclaimed, not cancelled) handoff per session: the database closes

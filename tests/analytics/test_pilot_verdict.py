@@ -108,8 +108,8 @@ def test_no_account_above_target_at_week_eight_revisits_the_wedge(globex, globex
     assert platform_verdict(verdicts) == "revisit"
 
 
-def test_the_scorecard_takes_three_queries_whatever_the_number_of_accounts(two_pilots, django_assert_num_queries):
-    with django_assert_num_queries(3):
+def test_the_scorecard_takes_four_queries_whatever_the_number_of_accounts(two_pilots, django_assert_num_queries):
+    with django_assert_num_queries(4):
         pilot_scorecard(now=NOW)
 
 

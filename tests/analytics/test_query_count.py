@@ -6,8 +6,8 @@ from tests.analytics.history import RANGE, add_baseline, build_week
 
 URL = "/api/v1/analytics/escalations"
 # Authentication (knox: token, user, the user's tokens) 3 + the user's account 1
-# + the period's aggregates, the baseline, the daily trend 3.
-MAX_QUERIES = 7
+# + the period's aggregates, its resolved-after-claim count, the baseline, the daily trend 4.
+MAX_QUERIES = 8
 
 
 def test_an_empty_account(api, acme_senior, django_assert_max_num_queries):
