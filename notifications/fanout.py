@@ -63,7 +63,7 @@ def _mentions(users) -> list[dict]:
     return [{"name": u.display_name, "email": u.email, "slack_member_id": slack_ids.get(u.pk, "")} for u in wanted]
 
 
-def chat_context(handoff: Handoff, *, event: str, mentions=()) -> dict:
+def chat_context(handoff: Handoff, *, event: str) -> dict:
     session = handoff.session
     if event == "handoff.claimed":
         headline, button = f"Picked up: {session.title}", "Open session"
@@ -85,12 +85,14 @@ def chat_context(handoff: Handoff, *, event: str, mentions=()) -> dict:
         "client_name": session.client_name,
         "ticket": session.psa_ticket_id,
         "problem_excerpt": _excerpt(handoff.problem),
-        "mentions": list(mentions),
+        "mentions": [],
     }
 
 
-def _chat(handoff, ctx) -> list:
-    channels = NotificationChannel.objects.filter(account_id=handoff.account_id, enabled=True)
+def _chat(handoff, ctx, *, mention=()) -> list:
+    channels = list(NotificationChannel.objects.filter(account_id=handoff.account_id, enabled=True))
+    if channels and mention:
+        ctx = {**ctx, "mentions": _mentions(mention)}
     return [
         outbox.new(account_id=handoff.account_id, kind=ch.kind, event_type=ctx["event"],
                    payload=CHAT_BUILDERS[ch.kind](ctx), target=ch.name, handoff=handoff, channel=ch)
@@ -151,13 +153,13 @@ def on_handoff_created(handoff) -> None:
     # The same people as the in-app notifications the handoff manager just wrote.
     recipients = [n.user for n in handoff.notifications.select_related("user")
                   .filter(kind__in=[NotificationKind.ESCALATION, NotificationKind.HANDOFF])]
-    ctx = chat_context(handoff, event="handoff.created", mentions=_mentions(recipients))
+    ctx = chat_context(handoff, event="handoff.created")
     data = dict(handoff_created_frame(handoff)["handoff"])
     data["session"] = {"id": str(handoff.session_id), "title": handoff.session.title,
                        "client_name": handoff.session.client_name, "psa_ticket_id": handoff.session.psa_ticket_id}
     data["link"] = ctx["link"]
     outbox.save_and_dispatch(
-        _chat(handoff, ctx)
+        _chat(handoff, ctx, mention=recipients)
         + _emails(handoff, recipients, template="handoff_created", event="handoff.created", ctx=ctx)
         + _psa(handoff, event="handoff.created", text=_psa_note(handoff, event="handoff.created"))
         + _webhooks(account_id=handoff.account_id, event="handoff.created", data=data, handoff=handoff)

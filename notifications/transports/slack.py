@@ -50,7 +50,7 @@ def build(ctx: dict) -> dict:
          "style": "primary", "action_id": "open_handoff"},
     ]})
     # `text` is the fallback shown in notifications and by clients that cannot render blocks.
-    return {"text": _cut(f"{ctx['headline']}: {ctx['reason']}", 3000), "blocks": blocks}
+    return {"text": _cut(_esc(f"{ctx['headline']}: {ctx['reason']}"), 3000), "blocks": blocks}
 
 
 def send(delivery) -> http.HttpResult:
