@@ -41,3 +41,9 @@ def test_a_bad_slack_member_id_is_refused(client, acme_senior):
 def test_anonymous_users_are_sent_to_login(client):
     response = client.get("/settings/notifications")
     assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def test_the_page_is_linked_from_the_navigation(client, acme_tech):
+    _login(client, acme_tech)
+    html = client.get("/sessions/").content.decode()
+    assert 'href="/settings/notifications"' in html
