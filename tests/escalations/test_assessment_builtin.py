@@ -102,3 +102,25 @@ def test_with_pg_trgm_installed_a_typo_in_the_title_still_finds_the_session(hist
                          problem="It crashes.")
     result = get_provider("builtin").assess(AssessmentContext.from_handoff(handoff), deadline=Deadline(5))
     assert result.similar_sessions[0].id == str(history["spooler"].pk)
+
+
+def test_the_search_leaves_the_connections_statement_timeout_as_it_was(history, acme, acme_tech):
+    def current():
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW statement_timeout" if connection.vendor == "postgresql" else "SELECT 0")
+            return cursor.fetchone()[0]
+
+    before = current()
+    handoff = spooler_escalation(acme, acme_tech)
+    get_provider("builtin").assess(AssessmentContext.from_handoff(handoff), deadline=Deadline(3))
+    assert current() == before
+
+
+def test_an_exhausted_deadline_times_the_builtin_search_out(history, acme, acme_tech, settings):
+    from escalations.assessment.service import handoff_assess
+    from escalations.models import Handoff
+
+    settings.ESCALATION_AI_ASSESSMENT_TIMEOUT_SECONDS = 0
+    handoff = spooler_escalation(acme, acme_tech)
+    assert handoff_assess(handoff_id=str(handoff.pk)) == "timed_out"
+    assert Handoff.objects.get(pk=handoff.pk).assessment is None
