@@ -26,6 +26,22 @@ def pytest_configure(config):
                                    "LOCATION": PREFIX}}
     settings.STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Tasks published by transactional tests go to this worker's own key space of the broker,
+    # removed at the end of the session (no worker consumes them; the outbox tests run their own).
+    settings.CELERY_BROKER_TRANSPORT_OPTIONS = dict(settings.CELERY_BROKER_TRANSPORT_OPTIONS,
+                                                    global_keyprefix=f"{PREFIX}:")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_published_tasks():
+    yield
+    if not settings.REDIS_URL:
+        return
+    import redis
+
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    for key in client.scan_iter(match=f"{PREFIX}:*", count=500):
+        client.delete(key)
 
 
 @pytest.fixture(autouse=True)
