@@ -63,3 +63,13 @@ def percent(value):
         return f"{round(float(value) * 100)}%"
     except (TypeError, ValueError):
         return ""
+
+
+@register.filter
+def ago(when):
+    """A datetime as "just now", "4 min ago", "2 h 5 min ago" (like `age`, from a datetime)."""
+    if not when:
+        return ""
+    from django.utils import timezone
+
+    return age((timezone.now() - when).total_seconds())

@@ -162,7 +162,9 @@ if (root) {
       items.unshift({ ...n, body: "", read_at: null });
       if (!panel.hidden) render();
     }
-    toast({ title: n.title, link: n.link });
+    // On the queue page the card itself is the news; elsewhere a toast says it.
+    const queueShowsIt = document.querySelector("[data-queue]") && (n.kind === "escalation" || n.kind === "handoff");
+    if (!queueShowsIt) toast({ title: n.title, link: n.link });
   });
 
   realtime.onOpen(({ reconnected }) => {

@@ -163,6 +163,9 @@ if (dialog) {
   });
 
   dialog.addEventListener("close", () => {
+    // "close" is dispatched in a later task: if the screen was opened again meanwhile, that
+    // opening owns the state (and already let go of any other handoff).
+    if (dialog.open) return;
     if (current) presence.leave(current);
     current = null;
     loadSeq += 1;

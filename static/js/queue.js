@@ -13,7 +13,7 @@ if (queue) {
   const announcer = document.querySelector("[data-announcer]");
   const renotifyMinutes = Number(queue.dataset.renotifyMinutes) || 10;
   const me = document.body.dataset.userId;
-  const LEAVE_MS = 1400;
+  const LEAVE_MS = 2200;
 
   const cards = () => [...list.querySelectorAll(".hcard")];
   const cardFor = (id) => cards().find((c) => c.dataset.handoffId === id) || null;
@@ -133,10 +133,12 @@ if (queue) {
           node = card;
           arrive(node);
           arrived += 1;
-        } else if (!node.contains(document.activeElement) && !node.classList.contains("is-leaving")) {
-          node.replaceWith(card);
-          node = card;
-          presence.render(node.querySelector("[data-presence]"), presence.viewersOf(node.dataset.handoffId));
+        } else if (!node.classList.contains("is-leaving")) {
+          // Update what can change in place: the card (and its button, maybe the opener of the
+          // context screen or the focused element) stays the same node.
+          const fresh = card.querySelector(".hcard-meta");
+          const old = node.querySelector(".hcard-meta");
+          if (fresh && old) old.replaceWith(fresh);
         }
         // Move only what is out of place: moving a node that holds focus would drop it.
         const inPlace = previous ? previous.nextElementSibling === node : list.firstElementChild === node;
