@@ -21,7 +21,7 @@ def _send(ws, **frame):
     ws.send(json.dumps(frame))
 
 
-def _next_of(ws, kind, timeout=3.0):
+def _next_of(ws, kind, timeout=10.0):
     while True:
         frame = recv_json(ws, timeout=timeout)
         if frame["type"] == kind:
