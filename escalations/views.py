@@ -121,7 +121,9 @@ def pilot(request, session_id):
         "open_handoff": open_handoff,
         "latest_handoff": latest,
         "context_open_to_me": context_open_to_me,
-        "autopen_context": context_open_to_me and request.GET.get("pickup") == "true" and user.is_staff_role,
+        # The pickup link of a notification opens the handoff screen for whoever may claim it.
+        "autopen_context": context_open_to_me and request.GET.get("pickup") == "true"
+        and (user.is_staff_role or latest.target_user_id == user.pk),
         "watch_handoff": open_handoff if open_handoff and user.is_staff_role else None,
         "just_claimed": bool(latest and latest.claimed_by_id == user.pk and latest.first_action_at is None
                              and session.status == SessionStatus.ACTIVE),

@@ -10,7 +10,7 @@ from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from playwright.sync_api import expect
 
 from accounts.models import User
-from tests.e2e.conftest import escalation, wait_live
+from tests.e2e.conftest import escalation, screenshot, wait_live
 
 pytestmark = pytest.mark.e2e
 
@@ -80,6 +80,7 @@ def test_the_sessions_list_and_the_login_page(browsers, escalated, acme_tech, li
     wait_live(page)
     expect(page.get_by_role("heading", name="Sessions", exact=True)).to_be_visible()
     assert_accessible(page, "the sessions list")
+    screenshot(page, "sessions-list.png")
 
     # The test process hashes with MD5 for speed; the server knows only the default hashers.
     hasher = PBKDF2PasswordHasher()
@@ -89,6 +90,7 @@ def test_the_sessions_list_and_the_login_page(browsers, escalated, acme_tech, li
     anonymous.goto("/login/")
     expect(anonymous.get_by_role("heading", name="Log in")).to_be_visible()
     assert_accessible(anonymous, "the login page")
+    screenshot(anonymous, "login.png")
     anonymous.get_by_label("Email").fill(acme_tech.email)
     anonymous.get_by_label("Password").fill("correct-horse-battery")
     anonymous.get_by_role("button", name="Log in").click()

@@ -68,6 +68,8 @@ def test_escalate_pick_up_and_everyone_is_told(browsers, acme_tech, acme_senior,
     expect(card).to_be_visible(timeout=2000)
     arrival = time.monotonic() - started
     expect(tina.get_by_text("Escalated. Engineers have been notified.")).to_be_visible()
+    expect(tina.locator("[data-waiting-banner]")).to_contain_text("Waiting for an engineer.")
+    wait_live(tina)
     expect(card).to_contain_text("Tina Tech")
     expect(card).to_contain_text("2 steps tried")
     expect(sam.locator("[data-announcer]")).to_contain_text("New escalation from Tina Tech")
@@ -117,7 +119,8 @@ def test_escalate_pick_up_and_everyone_is_told(browsers, acme_tech, acme_senior,
     expect(sue_card).to_have_count(0)
     expect(sue.locator("[data-empty]")).to_be_visible()
 
-    # The technician's bell says who picked it up, live.
+    # The technician's page and bell say who picked it up, live.
+    expect(tina.locator("[data-waiting-banner]")).to_contain_text("Sam Senior picked up")
     bell = tina.get_by_role("button", name="Notifications", exact=True)
     expect(tina.locator("[data-bell-count]")).to_have_text("1")
     bell.click()
@@ -151,3 +154,30 @@ def test_a_notification_link_opens_the_pickup_flow(browsers, api_http, acme_tech
     expect(context).to_be_visible()
     expect(context.get_by_role("button", name="Start here")).to_be_visible()
     expect(sam.locator("[data-bell-count]")).to_have_attribute("data-count", "0")
+
+
+def test_hand_off_to_a_teammate_who_picks_it_up_from_the_bell(browsers, acme_tech, acme_tech2):
+    from escalations.services import session_create
+
+    session = session_create(actor=acme_tech, title="Shift change: firewall rules", problem="Half done")
+    tina = browsers.open(acme_tech, f"/pilot/{session.pk}")
+    theo = browsers.open(acme_tech2, "/sessions/")
+    wait_live(tina)
+    wait_live(theo)
+    tina.get_by_role("button", name="Hand off", exact=True).click()
+    dialog = tina.get_by_role("dialog", name="Hand off to a teammate")
+    expect(dialog.get_by_label("Teammate")).to_be_focused()
+    dialog.get_by_label("Teammate").select_option(label="Theo Tech (Technician)")
+    dialog.get_by_label("Reason").fill("My shift ends; rules 1-4 are in, 5-8 to go.")
+    dialog.get_by_role("button", name="Hand off now").click()
+    expect(tina.get_by_text("Handed off. Your teammate has been notified.")).to_be_visible()
+
+    expect(theo.locator("[data-bell-count]")).to_have_text("1")
+    expect(theo.locator(".toast")).to_contain_text("Tina Tech handed off")
+    theo.get_by_role("button", name="Notifications", exact=True).click()
+    theo.locator("#bell-panel").get_by_role("link", name=re.compile("handed off")).click()
+    context = theo.get_by_role("dialog", name="Shift change: firewall rules")
+    expect(context).to_contain_text("My shift ends; rules 1-4 are in, 5-8 to go.")
+    context.get_by_role("button", name="Start here").click()
+    expect(theo.get_by_text("You're on it.")).to_be_visible()
+    expect(theo.get_by_role("button", name="Resolve")).to_be_visible()
