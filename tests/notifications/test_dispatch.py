@@ -118,7 +118,7 @@ def _free_port() -> int:
 def private_redis():
     """A redis-server of our own on a free port, started when the test says so."""
     if not shutil.which("redis-server"):
-        pytest.skip("redis-server is not installed")
+        pytest.fail("redis-server is required for the broker-outage test (apt-get install redis-server)")
     port = _free_port()
     procs = []
 
