@@ -65,7 +65,7 @@ class Browsers:
 
     def open(self, user, path="/", *, server=None, route_ws=None, init_script=None, **context_args):
         server = server or self.server
-        context = self.new_context(base_url=server.url, viewport=VIEWPORT, **context_args)
+        context = self.new_context(**{"base_url": server.url, "viewport": VIEWPORT, **context_args})
         context.set_default_timeout(15_000)
         context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": session_cookie(user),
                               "url": server.url}])
