@@ -63,6 +63,13 @@ class Browsers:
         self.server = server
         self.errors: list[str] = []
 
+    # The browser's own reports of a dropped connection (the reconnect test causes them).
+    NETWORK_NOISE = ("WebSocket connection to", "Failed to load resource", "net::ERR_")
+
+    def _console(self, user, page, message):
+        if message.type == "error" and not any(n in message.text for n in self.NETWORK_NOISE):
+            self.errors.append(f"{user.email} {page.url}: console.error: {message.text}")
+
     def open(self, user, path="/", *, server=None, route_ws=None, init_script=None, **context_args):
         server = server or self.server
         context = self.new_context(**{"base_url": server.url, "viewport": VIEWPORT, **context_args})
@@ -71,6 +78,7 @@ class Browsers:
                               "url": server.url}])
         page = context.new_page()
         page.on("pageerror", lambda exc: self.errors.append(f"{user.email} {page.url}: {exc}"))
+        page.on("console", lambda msg: self._console(user, page, msg))
         if init_script:
             page.add_init_script(init_script)
         if route_ws:
