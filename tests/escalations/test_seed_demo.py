@@ -160,3 +160,14 @@ def test_it_refuses_to_take_over_a_user_of_another_account():
     with pytest.raises(CommandError, match="senior@acme.test"):
         seed()
     assert not PilotSession.objects.exists()
+
+
+def test_acme_has_enough_baseline_samples_for_a_savings_figure():
+    from analytics.models import BaselineSample
+
+    call_command("seed_demo", stdout=StringIO())
+    call_command("seed_demo", stdout=StringIO())
+    samples = BaselineSample.objects.filter(account__slug="acme")
+    assert samples.count() == 7
+    assert all(s.measured_by.email == "admin@acme.test" for s in samples)
+    assert not BaselineSample.objects.filter(account__slug="globex").exists()

@@ -132,12 +132,32 @@ class Command(BaseCommand):
                     created["sessions" if made else "existing"] += 1
             acme = Account.objects.get(slug="acme")
             opened = self._open_escalation(acme, people["acme"], now)
+            self._baseline_samples(acme, people["acme"], now)
 
         self.stdout.write(
             f"Demo data: {created['sessions']} sessions created, {created['existing']} already there; "
             f"open escalation {'created' if opened else 'already there'}."
         )
         self._print_logins(people, password)
+
+    # --- manual baseline -----------------------------------------------------------------------
+
+    # Stopwatch timings of escalations done the old way (the "tell me what you tried" call), in
+    # seconds, as Acme's admin recorded them before the pilot. Enough (>= 5) for a savings figure.
+    BASELINE_SECONDS = (540, 425, 610, 380, 720, 495, 560)
+
+    def _baseline_samples(self, account: Account, users: dict[str, User], now) -> None:
+        from analytics.models import BaselineSample
+
+        if BaselineSample.objects.filter(account=account).exists():
+            return
+        admin = users["admin"]
+        BaselineSample.objects.bulk_create(
+            BaselineSample(account=account, seconds=seconds, measured_on=(now - timedelta(days=70 - 3 * i)).date(),
+                           measured_by=admin, recorded_by=admin,
+                           note="Verbal escalation call timed before the pilot")
+            for i, seconds in enumerate(self.BASELINE_SECONDS)
+        )
 
     # --- people ------------------------------------------------------------------------------
 
