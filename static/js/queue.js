@@ -15,6 +15,9 @@ if (queue) {
   const me = document.body.dataset.userId;
   const LEAVE_MS = 2200;
 
+  // Handoffs that left the queue (claimed, cancelled) never come back: a refetch answered
+  // before the frame that removed them must not resurrect them.
+  const departed = new Set();
   const cards = () => [...list.querySelectorAll(".hcard")];
   const cardFor = (id) => cards().find((c) => c.dataset.handoffId === id) || null;
   const describe = (card) => {
@@ -47,6 +50,7 @@ if (queue) {
   }
 
   function arrive(card) {
+    card.dataset.addedAt = String(performance.now());
     if (!prefersReducedMotion()) {
       card.classList.add("is-arriving");
       setTimeout(() => card.classList.remove("is-arriving"), 2500);
@@ -64,7 +68,7 @@ if (queue) {
       return;
     }
     const card = fragment && fragment.querySelector(".hcard");
-    if (!card || cardFor(id)) return;
+    if (!card || cardFor(id) || departed.has(id)) return;
     list.prepend(card);
     arrive(card);
     refreshCount();
@@ -74,6 +78,7 @@ if (queue) {
   }
 
   function removeCard(id, note) {
+    departed.add(id);
     const card = cardFor(id);
     if (!card || card.classList.contains("is-leaving")) return;
     card.classList.add("is-leaving");
@@ -110,9 +115,14 @@ if (queue) {
 
   // After a (re)connect: bring the list in line with the server, so no arrival is missed.
   let refetching = null;
+  let refetchAgain = false;
   async function refetch() {
-    if (refetching) return refetching;
+    if (refetching) {
+      refetchAgain = true; // the answer on its way may predate what made us ask again
+      return refetching;
+    }
     refetching = (async () => {
+      const startedAt = performance.now();
       let fragment;
       try {
         fragment = await fetchFragment(queue.dataset.cardsUrl);
@@ -120,25 +130,29 @@ if (queue) {
         return;
       }
       if (!fragment) return;
-      const fresh = [...fragment.querySelectorAll(".hcard")];
+      const fresh = [...fragment.querySelectorAll(".hcard")].filter((c) => !departed.has(c.dataset.handoffId));
       const ids = new Set(fresh.map((c) => c.dataset.handoffId));
+      const newer = [];
       for (const card of cards()) {
-        if (!ids.has(card.dataset.handoffId) && !card.classList.contains("is-leaving")) card.remove();
+        // A card that arrived live while this answer was on its way is newer than the answer.
+        if (ids.has(card.dataset.handoffId) || card.classList.contains("is-leaving")) continue;
+        if (Number(card.dataset.addedAt || 0) > startedAt) newer.push(card);
+        else card.remove();
       }
       let previous = null;
-      let arrived = 0;
+      const arrived = [];
       for (const card of fresh) {
         let node = cardFor(card.dataset.handoffId);
         if (!node) {
           node = card;
           arrive(node);
-          arrived += 1;
+          arrived.push(node);
         } else if (!node.classList.contains("is-leaving")) {
           // Update what can change in place: the card (and its button, maybe the opener of the
           // context screen or the focused element) stays the same node.
-          const fresh = card.querySelector(".hcard-meta");
-          const old = node.querySelector(".hcard-meta");
-          if (fresh && old) old.replaceWith(fresh);
+          const freshMeta = card.querySelector(".hcard-meta");
+          const oldMeta = node.querySelector(".hcard-meta");
+          if (freshMeta && oldMeta) oldMeta.replaceWith(freshMeta);
         }
         // Move only what is out of place: moving a node that holds focus would drop it.
         const inPlace = previous ? previous.nextElementSibling === node : list.firstElementChild === node;
@@ -148,17 +162,28 @@ if (queue) {
         }
         previous = node;
       }
+      // Live arrivals newer than the answer stay on top (newest first).
+      for (const card of newer.reverse()) {
+        if (list.firstElementChild !== card && !card.contains(document.activeElement)) list.prepend(card);
+      }
       refreshCount();
       tick();
-      if (arrived) {
-        announce(announcer, arrived === 1 ? "1 new escalation in the queue" : `${arrived} new escalations in the queue`);
-        flashTitle("New escalation");
+      if (arrived.length === 1) {
+        const { who, title } = describe(arrived[0]);
+        announce(announcer, `New escalation from ${who}: ${title}`);
+      } else if (arrived.length > 1) {
+        announce(announcer, `${arrived.length} new escalations in the queue`);
       }
+      if (arrived.length) flashTitle("New escalation");
     })();
     try {
       await refetching;
     } finally {
       refetching = null;
+    }
+    if (refetchAgain) {
+      refetchAgain = false;
+      await refetch();
     }
   }
 

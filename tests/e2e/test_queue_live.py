@@ -76,7 +76,7 @@ def test_after_the_server_drops_the_socket_it_reconnects_and_nothing_is_missed(
     expect(status).to_have_attribute("data-state", "live", timeout=30_000)
     expect(status).to_have_text("Live")
     expect(_card(sam, "Raised while offline")).to_be_visible()
-    expect(sam.locator("[data-announcer]")).to_have_text("1 new escalation in the queue")
+    expect(sam.locator("[data-announcer]")).to_have_text("New escalation from Tina Tech: Raised while offline")
 
     # And the live path works again on the new connection.
     escalation(tech, title="After the restart")
