@@ -198,3 +198,15 @@ def test_claimed_elsewhere_while_reading_and_cancelled_escalations_leave(
     expect(sam.locator("[data-announcer]")).to_have_text("Fixed it myself: Resolved by the technician")
     expect(_card(sam, "Fixed it myself")).to_have_count(0)
     expect(sam.locator("[data-empty]")).to_be_visible()
+
+
+def test_the_backoff_doubles_with_jitter_and_is_capped(browsers, acme_senior):
+    page = browsers.open(acme_senior, "/sessions/")
+    wait_live(page)
+    # The page's own module instance (same URL): bounds of each step with the random part at 0 and 1.
+    bounds = page.evaluate("""async () => {
+        const {backoffDelay} = await import("/static/js/realtime.js");
+        return [0, 1, 2, 3, 4, 5, 12].map(n => [backoffDelay(n, () => 0), backoffDelay(n, () => 1)]);
+    }""")
+    assert bounds == [[250, 500], [500, 1000], [1000, 2000], [2000, 4000], [4000, 8000], [7500, 15000],
+                      [7500, 15000]]
