@@ -36,7 +36,10 @@ def age(seconds):
     if minutes < 60:
         return f"{minutes} min ago"
     hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes} min ago" if minutes else f"{hours} h ago"
+    if hours < 24:
+        return f"{hours} h {minutes} min ago" if minutes else f"{hours} h ago"
+    days = hours // 24
+    return "1 day ago" if days == 1 else f"{days} days ago"
 
 
 @register.filter

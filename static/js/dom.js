@@ -42,14 +42,16 @@ export async function postJson(url) {
   return { ok: response.ok, status: response.status, data };
 }
 
-/** "just now", "4 min ago", "1 h 5 min ago" (the server renders the same on first paint). */
+/** "just now", "4 min ago", "1 h 5 min ago", "3 days ago" (the server renders the same first). */
 export function ageText(seconds) {
   if (seconds < 45) return "just now";
   const minutes = Math.max(1, Math.round(seconds / 60));
   if (minutes < 60) return `${minutes} min ago`;
   const h = Math.floor(minutes / 60);
   const m = minutes % 60;
-  return m ? `${h} h ${m} min ago` : `${h} h ago`;
+  if (h < 24) return m ? `${h} h ${m} min ago` : `${h} h ago`;
+  const days = Math.floor(h / 24);
+  return days === 1 ? "1 day ago" : `${days} days ago`;
 }
 
 /** Tell screen readers through a polite live region (cleared first so repeats are spoken). */

@@ -92,3 +92,11 @@ def test_the_metric_card_reads_the_analytics_queue_summary(open_handoff, acme_se
     assert '<dd data-metric="today-claimed">1</dd>' in html
     assert any(f'<dd data-metric="today-claim">1 min {s} s</dd>' in html for s in (30, 31))
     assert '<dd data-metric="today-action">—</dd>' in html
+
+
+@pytest.mark.parametrize("seconds, text", [(10, "just now"), (60, "1 min ago"), (3600 + 300, "1 h 5 min ago"),
+                                           (7200, "2 h ago"), (86400 + 60, "1 day ago"), (86400 * 59, "59 days ago")])
+def test_ages_read_like_a_person_would_say_them(seconds, text):
+    from escalations.templatetags.escalation_ui import age
+
+    assert age(seconds) == text
