@@ -44,6 +44,14 @@ def _drop_published_tasks():
         client.delete(key)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _stop_live_server_before_the_database_goes(django_db_setup):
+    """Torn down before django_db_setup drops the test database, which the server still uses."""
+    yield
+    if helpers.LiveAsgiServer._instance is not None:
+        helpers.LiveAsgiServer._instance.stop()
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     from django.core.cache import cache
