@@ -118,19 +118,23 @@ def send_now(group: str, frame: dict) -> None:
 
 
 def send_many_now(messages: list[tuple[str, dict]]) -> None:
-    """Send several frames concurrently in one event-loop hop (one escalation notifies many)."""
+    """Send several frames in one event-loop hop (one escalation notifies many): the first frame
+    alone (the queue card, which the latency is measured on), then the rest concurrently."""
     layer = get_channel_layer()
     if layer is None or not messages:
         return
 
+    async def _send(group, frame):
+        try:
+            await layer.group_send(group, {"type": "event.frame", "frame": frame})
+        except Exception as exc:  # one group's failure must not stop the others
+            logger.error("group_send to %s failed: %r", group, exc)
+
     async def _send_all():
-        results = await asyncio.gather(
-            *(layer.group_send(group, {"type": "event.frame", "frame": frame}) for group, frame in messages),
-            return_exceptions=True,
-        )
-        for (group, _frame), result in zip(messages, results, strict=True):
-            if isinstance(result, Exception):
-                logger.error("group_send to %s failed: %r", group, result)
+        first, rest = messages[0], messages[1:]
+        await _send(*first)
+        if rest:
+            await asyncio.gather(*(_send(group, frame) for group, frame in rest))
 
     try:
         async_to_sync(_send_all)()

@@ -103,8 +103,32 @@ def save_and_dispatch(deliveries: list[Delivery]) -> list[Delivery]:
         return []
     Delivery.objects.bulk_create(deliveries)
     ids = [(d.pk, d.kind) for d in deliveries]
-    transaction.on_commit(lambda: dispatch(ids), robust=True)
+    transaction.on_commit(lambda: dispatch_from_request(ids), robust=True)
     return deliveries
+
+
+# Up to this many deliveries are published one by one after commit; more (an escalation with
+# many email recipients) go out as one batch message that a worker fans out, so the request
+# that committed them pays for one publish, not fifty.
+DIRECT_PUBLISH_MAX = 3
+
+
+def dispatch_from_request(ids: list[tuple]) -> int:
+    if settings.CELERY_TASK_ALWAYS_EAGER or len(ids) <= DIRECT_PUBLISH_MAX:
+        return dispatch(ids)
+    from notifications import tasks
+
+    try:
+        tasks.dispatch_batch.apply_async(([[str(pk), kind] for pk, kind in ids],))
+    except Exception:  # the broker is down: every row stays pending, the sweeper publishes them
+        logger.warning("Could not publish a batch of %d deliveries (broker unavailable?); the sweeper will retry.",
+                       len(ids), exc_info=True)
+        return 0
+    # Their message is on its way: the sweeper re-publishes only if they are still pending
+    # REDISPATCH_AFTER past due (the batch was lost).
+    Delivery.objects.filter(pk__in=[pk for pk, _ in ids], status=DeliveryStatus.PENDING).update(
+        dispatched_at=timezone.now())
+    return len(ids)
 
 
 def dispatch(ids: list[tuple], *, countdown: float | None = None) -> int:

@@ -28,6 +28,13 @@ def deliver_psa(delivery_id: str):
     return outbox.attempt(delivery_id)
 
 
+@shared_task(name="notifications.tasks.dispatch_batch", acks_late=True, ignore_result=True,
+             soft_time_limit=25, time_limit=30)
+def dispatch_batch(ids: list):
+    """Publish one `deliver`/`deliver_psa` task per delivery of a batch committed together."""
+    return outbox.dispatch([(pk, kind) for pk, kind in ids])
+
+
 @shared_task(name="notifications.tasks.sweep_deliveries", acks_late=True, ignore_result=True,
              soft_time_limit=25, time_limit=30, expires=60)
 def sweep_deliveries():

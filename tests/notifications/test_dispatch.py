@@ -172,3 +172,36 @@ def test_a_broker_outage_at_commit_loses_nothing_the_sweeper_delivers_when_it_is
         assert len(slack_rx.requests) == len(hook_rx.requests) == 1
     finally:
         use_broker(BROKER_URL)
+
+
+def test_a_large_fan_out_is_published_as_one_batch_and_every_delivery_arrives(worker, api, acme_tech, acme_senior,
+                                                                              receivers):
+    from notifications import tasks
+
+    hook_rxs = receivers(5)
+    for rx in hook_rxs:
+        webhook(acme_tech.account, rx.url("/events"))
+    client = api(acme_tech)
+    session = make_session(client)
+    published = []
+    original = tasks.dispatch_batch.apply_async
+
+    def spy(args, **kwargs):
+        published.append(args[0])
+        return original(args, **kwargs)
+
+    tasks.dispatch_batch.apply_async = spy
+    try:
+        with worker():
+            handoff, _ = _escalate_timed(client, session["id"])
+            # Five webhooks and one email: one batch message from the request, not six.
+            assert len(published) == 1 and len(published[0]) == 6
+            assert Delivery.objects.filter(dispatched_at__isnull=True).count() == 0
+            for rx in hook_rxs:
+                assert rx.wait_for(1)[0].json()["data"]["id"] == handoff["id"]
+            deadline = time.monotonic() + 10
+            while Delivery.objects.exclude(status="delivered").exists() and time.monotonic() < deadline:
+                time.sleep(0.05)
+    finally:
+        tasks.dispatch_batch.apply_async = original
+    assert set(Delivery.objects.values_list("status", flat=True)) == {"delivered"}
