@@ -10,21 +10,26 @@ is a withdrawal, not a pickup: nobody new had to learn the context. It counts as
 not as a claim, and gives no timing sample. See docs/metrics.md for every edge-case decision.
 
 Aggregates and percentiles are SQL (`percentile_cont`, see `analytics.sql`); no handoff row is ever
-loaded into Python.
+loaded into Python. On PostgreSQL the endpoint's figures are one statement
+(`_postgresql_figures`); the ORM queries below give the same figures everywhere else (the embedded
+SQLite mode), and `tests/analytics/test_postgresql_statement.py` holds the two together.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+from django.db import connection
 from django.db.models import Count, F, OuterRef, Q, Subquery
 from django.db.models.functions import TruncDate
+from django.db.models.sql import Query
 from django.utils import timezone
 
 from accounts.models import Account
 from analytics.models import BaselineSample
-from analytics.sql import DurationPercentile, Percentile
+from analytics.sql import DurationPercentile, Percentile, duration_percentile, sorted_duration_keys
 from escalations.models import Handoff
 
 PERIODS = {"7d": 7, "30d": 30, "90d": 90}
@@ -166,7 +171,8 @@ def _resolved_after_claim(queryset, window: Window, *, account=None):
     the window to its session costs one random primary-key lookup each (~80 ms for 15k rows).
     Here the session side is cut to the sessions resolved since the window started (a resolution
     after the claim is after the escalation, so after `window.start`), read index-only from
-    `session_account_resolved_idx`, and hash-joined (docs/performance.md)."""
+    `session_account_resolved_idx`, and hash-joined (docs/performance.md). The PostgreSQL
+    statement (`_postgresql_statement`) runs the same join as one of its subqueries."""
     sessions = Q(session__resolved_at__gte=window.start)
     if account is not None:
         sessions &= Q(session__account=account)
@@ -219,17 +225,23 @@ def _figures(raw: dict, baseline: dict, window: Window) -> dict:
     }
 
 
-def daily_trend(*, account, window: Window) -> list[dict]:
-    """One row per day of the window (days without escalations included): escalations created
-    that day and the median time to first action of those escalations."""
-    rows = (
+def _trend_aggregates() -> dict:
+    return {"escalations": Count("created_at"), "median": time_to_first_action(0.5, filter=HAS_FIRST_ACTION)}
+
+
+def _daily_rows(*, account, window: Window) -> list[dict]:
+    """The ORM query of the trend: GROUP BY the UTC day."""
+    return list(
         _in_window(Handoff.objects.for_account(account), window)
         .annotate(day=TruncDate("created_at", tzinfo=UTC))
         .values("day")
-        .annotate(escalations=Count("created_at"),
-                  median=time_to_first_action(0.5, filter=HAS_FIRST_ACTION))
+        .annotate(**_trend_aggregates())
         .order_by("day")
     )
+
+
+def _trend(rows, window: Window) -> list[dict]:
+    """One point per day of the window; days without escalations are 0 and null."""
     by_day = {row["day"]: row for row in rows}
     return [
         {
@@ -241,14 +253,137 @@ def daily_trend(*, account, window: Window) -> list[dict]:
     ]
 
 
+def daily_trend(*, account, window: Window) -> list[dict]:
+    """One row per day of the window (days without escalations included): escalations created
+    that day and the median time to first action of those escalations. One query."""
+    if account is None:
+        return _trend([], window)
+    if connection.vendor == "postgresql":
+        return _trend(_postgresql_figures(account=account, window=window, parts=("trend",))["trend"], window)
+    return _trend(_daily_rows(account=account, window=window), window)
+
+
+# --- The endpoint's statement on PostgreSQL -----------------------------------------------------
+
+@functools.cache
+def _handoff_condition(name: str) -> str:
+    """COUNTED_CLAIM or HAS_FIRST_ACTION as SQL on "escalations_handoff", compiled once per process
+    from the Q objects themselves, so the statement cannot drift from the ORM queries."""
+    query = Query(Handoff)
+    sql, params = query.get_compiler(connection=connection).compile(
+        query.build_where({"counted_claim": COUNTED_CLAIM, "first_action": HAS_FIRST_ACTION}[name]))
+    assert not params, params
+    return sql
+
+
+@functools.cache
+def _postgresql_statement(parts: tuple[str, ...]) -> str:
+    """`parts` of ("period", "baseline", "trend"), each a one-row subquery:
+
+    - period: the headline figures in one index-only scan of `handoff_analytics_created_idx`
+      over the window: the sorted duration keys of the counted claims and of the first actions
+      (their lengths are the sample counts; percentiles as `analytics.sql.duration_percentile`),
+      and the resolved-after-claim count (the window's counted claims hash-joined to the
+      sessions resolved since it started, index-only from `session_account_resolved_idx`).
+    - baseline: the account's manual samples, as `baseline_summary`.
+    - trend: a LATERAL subquery per UTC day of the window, each its own index range, so the
+      window is never sorted by day; arrays in day order.
+
+    Parameters: account, start, end, first_day, last_day. docs/performance.md has the EXPLAIN."""
+    h = '"escalations_handoff"'
+    counted, acted = _handoff_condition("counted_claim"), _handoff_condition("first_action")
+    in_window = (f"{h}.\"account_id\" = %(account)s AND {h}.\"created_at\" >= %(start)s"
+                 f" AND {h}.\"created_at\" < %(end)s")
+    ttc = sorted_duration_keys(f'{h}."claimed_at"', f'{h}."created_at"', counted)
+    ttfa = sorted_duration_keys(f'{h}."first_action_at"', f'{h}."claimed_at"', acted)
+    subqueries = {
+        "period": (
+            f"(SELECT COUNT({h}.\"created_at\") AS escalations, {ttc} AS ttc, {ttfa} AS ttfa"
+            f" FROM {h} WHERE {in_window}) AS period"
+            # As `_resolved_after_claim`: the counted claims of the window hash-joined to the
+            # account's sessions resolved since the window started. (LEFT JOINing those sessions
+            # to the scan above instead is one scan less but carries every row through the join:
+            # slower from ~50,000 rows on.)
+            f" CROSS JOIN (SELECT COUNT({h}.\"created_at\") AS n FROM {h}"
+            f" INNER JOIN \"escalations_pilotsession\" resolved_session"
+            f" ON resolved_session.\"id\" = {h}.\"session_id\""
+            f" WHERE {in_window} AND {counted} AND resolved_session.\"account_id\" = %(account)s"
+            f" AND resolved_session.\"resolved_at\" >= %(start)s"
+            f" AND resolved_session.\"resolved_at\" >= {h}.\"claimed_at\") AS resolved"
+        ),
+        "baseline": (
+            '(SELECT PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY "analytics_baselinesample"."seconds") AS median,'
+            ' COUNT("analytics_baselinesample"."id") AS samples FROM "analytics_baselinesample"'
+            ' WHERE "analytics_baselinesample"."account_id" = %(account)s) AS baseline'
+        ),
+        "trend": (
+            "(SELECT ARRAY_AGG(trend_day.day ORDER BY trend_day.day) AS days,"
+            " ARRAY_AGG(one_day.escalations ORDER BY trend_day.day) AS escalations,"
+            " ARRAY_AGG(one_day.median ORDER BY trend_day.day) AS medians"
+            " FROM (SELECT d::date AS day, d AT TIME ZONE 'UTC' AS day_start,"
+            " (d + INTERVAL '1 day') AT TIME ZONE 'UTC' AS day_end"
+            " FROM generate_series(%(first_day)s::timestamp, %(last_day)s::timestamp, INTERVAL '1 day') AS d)"
+            " AS trend_day"
+            f" CROSS JOIN LATERAL (SELECT COUNT({h}.\"created_at\") AS escalations,"
+            f" {duration_percentile(ttfa, 0.5)} AS median FROM {h} WHERE {in_window}"
+            f" AND {h}.\"created_at\" >= trend_day.day_start AND {h}.\"created_at\" < trend_day.day_end) AS one_day"
+            ") AS trend"
+        ),
+    }
+    columns = {
+        # One key per counted claim, one per first action: the sample counts are the arrays' lengths.
+        "period": ("period.escalations, COALESCE(cardinality(period.ttc), 0), resolved.n,"
+                   " COALESCE(cardinality(period.ttfa), 0), "
+                   + ", ".join(duration_percentile(f"period.{keys}", fraction)
+                               for keys in ("ttc", "ttfa") for fraction in (0.5, 0.9))),
+        "baseline": "baseline.median, baseline.samples",
+        "trend": "trend.days, trend.escalations, trend.medians",
+    }
+    return (f"SELECT {', '.join(columns[part] for part in parts)}"
+            f" FROM {' CROSS JOIN '.join(subqueries[part] for part in parts)}")
+
+
+def _postgresql_figures(*, account, window: Window, parts: tuple[str, ...]) -> dict:
+    """The raw figures of `parts` in one round trip (see `_postgresql_statement`)."""
+    params = {"account": account.pk, "start": window.start, "end": window.end,
+              "first_day": window.first_day, "last_day": window.last_day}
+    with connection.cursor() as cursor:
+        cursor.execute(_postgresql_statement(parts), params)
+        row = list(cursor.fetchone())
+    out = {}
+    if "period" in parts:
+        names = ("escalations", "claimed", "resolved_after_claim", "ttfa_samples",
+                 "ttc_median", "ttc_p90", "ttfa_median", "ttfa_p90")
+        out["raw"], row = dict(zip(names, row[:8], strict=True)), row[8:]
+    if "baseline" in parts:
+        (median, samples), row = row[:2], row[2:]
+        out["baseline"] = {"median_seconds": _round(median, 3), "samples": samples or 0}
+    if "trend" in parts:
+        days, escalations, medians = row
+        out["trend"] = [{"day": day, "escalations": n, "median": m}
+                        for day, n, m in zip(days or [], escalations or [], medians or [], strict=True)]
+    return out
+
+
 def escalation_analytics(*, account, window: Window, trend: bool = True) -> dict:
-    """The `GET /api/v1/analytics/escalations` payload for `account` (docs/API.md), in four
-    queries: the period's aggregates, its resolved-after-claim count, the baseline, the daily trend."""
+    """The `GET /api/v1/analytics/escalations` payload for `account` (docs/API.md). PostgreSQL:
+    one statement (`_postgresql_statement`). Elsewhere, four ORM queries: the period's aggregates,
+    its resolved-after-claim count, the baseline, the daily trend."""
+    if account is not None and connection.vendor == "postgresql":
+        parts = ("period", "baseline", "trend") if trend else ("period", "baseline")
+        out = _postgresql_figures(account=account, window=window, parts=parts)
+        figures = _figures(out["raw"], out["baseline"], window)
+        figures["trend"] = _trend(out["trend"], window) if trend else []
+        return figures
+    return _orm_escalation_analytics(account=account, window=window, trend=trend)
+
+
+def _orm_escalation_analytics(*, account, window: Window, trend: bool = True) -> dict:
     handoffs = Handoff.objects.for_account(account)
     raw = _in_window(handoffs, window).aggregate(**_handoff_aggregates())
     raw["resolved_after_claim"] = _resolved_after_claim(handoffs, window, account=account).count()
     figures = _figures(raw, baseline_summary(account=account), window)
-    figures["trend"] = daily_trend(account=account, window=window) if trend else []
+    figures["trend"] = _trend(_daily_rows(account=account, window=window), window) if trend else []
     return figures
 
 

@@ -9,7 +9,15 @@ from __future__ import annotations
 
 import math
 
+from django.core.exceptions import FullResultSet
 from django.db.models import Aggregate, FloatField
+
+# Durations are sorted on PostgreSQL as `KEY_ORIGIN + (end - start)`: a `timestamp`, which the
+# sort compares as a plain 64-bit integer, where an `interval` is a 16-byte value passed by
+# reference and compared through 128-bit arithmetic (docs/performance.md). Subtracting the origin
+# gives back the very interval (`timestamp - timestamp` and `timestamptz - timestamptz` both
+# normalise with `justify_hours`), and `timestamp + interval` has no time zone, so no DST.
+KEY_ORIGIN = "TIMESTAMP '2000-01-01 00:00:00'"
 
 
 class Percentile(Aggregate):
@@ -40,11 +48,20 @@ class Percentile(Aggregate):
 
 
 class DurationPercentile(Aggregate):
-    """Continuous percentile of `end - start`, in seconds (float).
+    """Continuous percentile of `end - start`, in seconds (float): exactly
+    `EXTRACT(EPOCH FROM percentile_cont(fraction) WITHIN GROUP (ORDER BY end - start))`.
 
-    PostgreSQL sorts the intervals themselves and converts the one result to seconds:
-    `EXTRACT(EPOCH FROM ...)` on every row yields numerics, three times slower to sort
-    (docs/performance.md). SQLite sorts julianday differences (millisecond precision).
+    PostgreSQL: `percentile_cont` over intervals spends most of its time sorting 16-byte
+    by-reference values. Instead the aggregate collects the durations as sortable timestamps
+    (`KEY_ORIGIN + (end - start)`) in one `ARRAY_AGG(... ORDER BY ...)`, and a scalar subquery
+    picks the two neighbouring values and interpolates them with the same interval operators,
+    in the same order, as PostgreSQL's `percentile_cont` (orderedsetaggs.c: rows
+    `floor`/`ceil(fraction × (n − 1))`, `lo + (hi − lo) × proportion`): same figure to the
+    microsecond, about 20 % less CPU (docs/performance.md). The median and the p90 of the same
+    input and filter are the same aggregate call, which PostgreSQL computes once.
+    `EXTRACT(EPOCH ...)` is applied to the one result, never per row (numerics sort slowly).
+
+    SQLite sorts julianday differences (millisecond precision).
     """
 
     function = "PERCENTILE_CONT"
@@ -64,14 +81,53 @@ class DurationPercentile(Aggregate):
         raise NotImplementedError(f"DurationPercentile is not implemented for {connection.vendor}.")
 
     def as_postgresql(self, compiler, connection, **extra_context):
-        sql, params = super().as_sql(compiler, connection, **extra_context)
-        return f"EXTRACT(EPOCH FROM {sql})::double precision", params
+        connection.ops.check_expression_support(self)
+        end, start = self.source_expressions
+        end_sql, end_params = compiler.compile(end)
+        start_sql, start_params = compiler.compile(start)
+        filter_sql, filter_params = None, []
+        if self.filter is not None:
+            try:
+                filter_sql, filter_params = compiler.compile(self.filter)
+            except FullResultSet:
+                pass
+        keys = sorted_duration_keys(end_sql, start_sql, filter_sql)
+        params = [*end_params, *start_params, *end_params, *start_params, *filter_params]
+        return duration_percentile(keys, self.extra["fraction"]), params
 
     def as_sqlite(self, compiler, connection, **extra_context):
         clone = self.copy()
         clone.template = "%(function)s(%(fraction)r, (julianday(%(expressions)s)) * 86400.0)"
         clone.arg_joiner = ") - julianday("
         return super(DurationPercentile, clone).as_sql(compiler, connection, **extra_context)
+
+
+def sorted_duration_keys(end_sql: str, start_sql: str, filter_sql: str | None = None) -> str:
+    """PostgreSQL: the aggregate `ARRAY_AGG(KEY_ORIGIN + (end - start) ORDER BY ...)`, with its
+    FILTER: the durations of the group as sorted timestamps (NULL when there are none). It names
+    only the columns of its own query, so inside `duration_percentile`'s subquery it still belongs
+    to that query and is evaluated there, once per group; two identical calls are computed once."""
+    key = f"({KEY_ORIGIN} + ({end_sql} - {start_sql}))"
+    sql = f"ARRAY_AGG({key} ORDER BY {key})"
+    return f"{sql} FILTER (WHERE {filter_sql})" if filter_sql else sql
+
+
+def duration_percentile(keys_sql: str, fraction: float) -> str:
+    """PostgreSQL: `EXTRACT(EPOCH FROM percentile_cont(fraction) WITHIN GROUP (ORDER BY duration))`
+    from `keys_sql`, an array of `sorted_duration_keys`: the rows floor/ceil(fraction × (n − 1))
+    and `(hi − lo) × proportion + lo` with the interval operators, as orderedsetaggs.c does
+    (interval_lerp). NULL for a NULL array."""
+    fraction = float(fraction)
+    if not 0.0 <= fraction <= 1.0:
+        raise ValueError("A percentile fraction is between 0 and 1.")
+    return (
+        "(SELECT EXTRACT(EPOCH FROM (pct_pair.hi - pct_pair.lo) * (pct_pair.pos - floor(pct_pair.pos))"
+        " + pct_pair.lo)::double precision"
+        f" FROM (SELECT pct_pos.keys[floor(pct_pos.pos)::integer + 1] - {KEY_ORIGIN} AS lo,"
+        f" pct_pos.keys[ceil(pct_pos.pos)::integer + 1] - {KEY_ORIGIN} AS hi, pct_pos.pos"
+        f" FROM (SELECT pct_keys.keys, {fraction!r}::double precision * (cardinality(pct_keys.keys) - 1) AS pos"
+        f" FROM (SELECT {keys_sql} AS keys) AS pct_keys) AS pct_pos) AS pct_pair)"
+    )
 
 
 def percentile_cont(values, fraction: float) -> float | None:

@@ -168,15 +168,20 @@ class Handoff(models.Model):
             # The queue: an account's unclaimed handoffs, newest first.
             models.Index(fields=["account", "-created_at"], name="handoff_queue_idx",
                          condition=Q(claimed_at__isnull=True)),
-            models.Index(fields=["account", "created_at"], name="handoff_account_created_idx"),
-            # Analytics (docs/performance.md): a period's figures and daily trend read only these
-            # columns, so an index-only scan replaces a heap page per row of the period.
+            # An account's handoffs by creation time. Analytics (docs/performance.md): a period's
+            # figures and daily trend read only these columns, so an index-only scan replaces a heap
+            # page per row of the period. (It replaced `handoff_account_created_idx`, the same key
+            # without the INCLUDE columns: escalations/migrations/0003.)
             models.Index(fields=["account", "created_at"], name="handoff_analytics_created_idx",
                          include=["claimed_at", "first_action_at", "claimed_by", "requested_by", "session"]),
             # The queue's metric card: claims of the last 7 days, by claim time.
             models.Index(fields=["account", "claimed_at"], name="handoff_account_claimed_idx",
                          include=["created_at", "first_action_at", "claimed_by", "requested_by"],
                          condition=Q(claimed_at__isnull=False)),
+            # The assessment sweeper (escalations.tasks.requeue_stale_assessments): the oldest handoffs
+            # still pending, a handful among all of them.
+            models.Index(fields=["created_at"], name="handoff_assessment_pending_idx",
+                         condition=Q(assessment_status=AssessmentStatus.PENDING)),
         ]
         constraints = [
             # At most one open (unclaimed, not cancelled) handoff per session: the database closes

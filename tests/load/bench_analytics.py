@@ -11,10 +11,12 @@ session each) over the last 180 days, 100,000 of them in one account ("Bench Big
 12 baseline samples there. Rows are inserted in time order, as the product writes them.
 
 Then, for the big account, it times the real endpoint through Django's test client (URL routing,
-knox token authentication, permissions, the three SQL queries, serialization, JSON rendering) for
-each period, `queue_summary()`, and the analytics page, and prints p50/p95/max. `--explain` prints
-EXPLAIN (ANALYZE, BUFFERS) of the queries of the 30-day figures and of the queue card, with and
-without the indexes of escalations/migrations/0002 (dropped in a transaction that is rolled back).
+knox token authentication, permissions, the analytics SQL, serialization, JSON rendering) for
+each period, for explicit start/end ranges of 180 days and of the maximum (366 days: every handoff
+of the account), `queue_summary()`, and the analytics page, and prints p50/p95/max with the load
+average at the end of each case. `--explain` prints EXPLAIN (ANALYZE, BUFFERS) of the queries of the 90-day
+and maximum-range figures, of the queue card and of the assessment sweeper, with and without their
+indexes (dropped in a transaction that is rolled back).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import os
 import statistics
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -168,8 +171,9 @@ def timed(fn, n: int, warmup: int = 5) -> list[float]:
 
 
 def report(label: str, ms: list[float]) -> None:
+    """p50/p95/max of one case, and the 1-minute load average at its end (a case lasts 5-40 s)."""
     print(f"{label:<44} n={len(ms):<4} p50={statistics.median(ms):7.1f} ms  p95={percentile(ms, 95):7.1f} ms  "
-          f"max={max(ms):7.1f} ms")
+          f"max={max(ms):7.1f} ms  load {os.getloadavg()[0]:.2f}")
 
 
 def explain(label: str, fn, *, drop: tuple[str, ...] = ()) -> None:
@@ -193,7 +197,8 @@ def explain(label: str, fn, *, drop: tuple[str, ...] = ()) -> None:
                 cur.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
                 plans.append((sql, "\n".join(row[0] for row in cur.fetchall())))
         transaction.set_rollback(True)
-    print(f"\n==== {label}" + (f" — WITHOUT {', '.join(drop)}" if drop else ""))
+    print(f"\n==== {label}" + (f" — WITHOUT {', '.join(drop)}" if drop else "")
+          + f" (load average {os.getloadavg()[0]:.2f})")
     for sql, plan in plans:
         print(f"\n-- {sql[:200]}...\n{plan}")
 
@@ -229,7 +234,7 @@ def main() -> None:
 
     from accounts.models import Account, User
     from accounts.services import api_token_create
-    from analytics.metrics import queue_summary
+    from analytics.metrics import MAX_RANGE_DAYS, queue_summary
     from escalations.models import Handoff
 
     account = Account.objects.get(slug="bench-big")
@@ -239,31 +244,56 @@ def main() -> None:
     page.force_login(engineer)
 
     n = max(50, args.requests)
+    today = datetime.now(UTC).date()
+    cases = {f"period={p}": f"period={p}" for p in ("7d", "30d", "90d")}
+    for days in (180, MAX_RANGE_DAYS):
+        cases[f"start/end, {days} days"] = f"start={today - timedelta(days=days - 1)}&end={today}"
     print(f"\nBench Big MSP: {account.handoffs.count():,} handoffs; all accounts: {Handoff.objects.count():,}; "
           f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
-    for period in ("7d", "30d", "90d"):
-        body = api.get(f"/api/v1/analytics/escalations?period={period}").json()
-        print(f"  {period}: {body['escalations']:,} escalations, TTFA median "
+    for label, query in cases.items():
+        body = api.get(f"/api/v1/analytics/escalations?{query}").json()
+        print(f"  {label}: {body['escalations']:,} escalations, TTFA median "
               f"{body['time_to_first_action']['median_seconds']} s, hours saved/week {body['hours_saved_per_week']}")
     print()
-    for period in ("7d", "30d", "90d"):
-        report(f"GET /api/v1/analytics/escalations?period={period}",
-               timed(lambda p=period: api.get(f"/api/v1/analytics/escalations?period={p}"), n))
+    for label, query in cases.items():
+        report(f"GET analytics/escalations {label}",
+               timed(lambda q=query: api.get(f"/api/v1/analytics/escalations?{q}"), n))
     report("queue_summary()", timed(lambda: queue_summary(account=account), n))
     report("GET /analytics/escalations (page, 30d)", timed(lambda: page.get("/analytics/escalations"), n))
     print(f"load average after: {os.getloadavg()[0]:.2f}")
 
     if args.explain:
-        from analytics.metrics import escalation_analytics, window_for_period
+        from analytics.metrics import escalation_analytics, window_for_dates, window_for_period
 
-        def analytics_30d():
-            escalation_analytics(account=account, window=window_for_period("30d"))
+        def analytics_90d():
+            escalation_analytics(account=account, window=window_for_period("90d"))
 
-        explain("escalation_analytics(30d)", analytics_30d)
-        explain("escalation_analytics(30d)", analytics_30d,
+        def analytics_max():
+            escalation_analytics(account=account,
+                                 window=window_for_dates(today - timedelta(days=MAX_RANGE_DAYS - 1), today))
+
+        explain("escalation_analytics(90d)", analytics_90d)
+        explain(f"escalation_analytics(start/end, {MAX_RANGE_DAYS} days)", analytics_max)
+        explain("escalation_analytics(90d)", analytics_90d,
                 drop=("handoff_analytics_created_idx", "session_account_resolved_idx"))
         explain("queue_summary()", lambda: queue_summary(account=account))
         explain("queue_summary()", lambda: queue_summary(account=account), drop=("handoff_account_claimed_idx",))
+        explain("requeue_stale_assessments()", sweeper)
+        explain("requeue_stale_assessments()", sweeper, drop=("handoff_assessment_pending_idx",))
+
+
+def sweeper():
+    """The assessment sweeper's two reads (escalations.tasks.requeue_stale_assessments), without its writes."""
+    from django.utils import timezone
+
+    from escalations.models import AssessmentStatus, Handoff
+    from escalations.tasks import GIVE_UP_AFTER, REQUEUE_AFTER, REQUEUE_BATCH
+
+    now = timezone.now()
+    pending = Handoff.objects.filter(assessment_status=AssessmentStatus.PENDING)
+    list(pending.filter(created_at__lt=now - GIVE_UP_AFTER).order_by("created_at")[:REQUEUE_BATCH])
+    list(pending.filter(created_at__lt=now - REQUEUE_AFTER, created_at__gte=now - GIVE_UP_AFTER)
+         .order_by("created_at").values_list("pk", flat=True)[:REQUEUE_BATCH])
 
 
 if __name__ == "__main__":
