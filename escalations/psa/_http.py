@@ -8,34 +8,15 @@ transport) checks the base URL against private networks (notifications.ssrf) bef
 
 from __future__ import annotations
 
-import email.utils
-from datetime import UTC, datetime
-
 import httpx
 
 from notifications.transports.base import TransportError
+from notifications.transports.http import parse_retry_after
 
 USER_AGENT = "ResolutionFlow-PSA/1.0"
 RETRYABLE_STATUS = {408, 425, 429}
 # Building an SSL context (loading the CA bundle) costs tens of milliseconds: do it once.
 SSL_CONTEXT = httpx.create_ssl_context()
-
-
-def parse_retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 def request(method: str, url: str, *, vendor: str, timeout: float, **kwargs) -> httpx.Response:
