@@ -124,6 +124,8 @@ def test_the_operator_page_shows_every_account_side_by_side(client, acme, globex
     assert "Acme MSP" in html and "Globex IT" in html
     assert "Revisit the wedge" in html and "Above target" in html
     assert "the wedge is working" in html
+    # The operator has no account, hence no role in one.
+    assert "Platform operator" in html and "Technician" not in html
 
 
 def test_the_account_page_says_plainly_to_revisit_the_wedge(client, globex, globex_tech, globex_senior):
