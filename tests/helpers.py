@@ -36,6 +36,15 @@ def token_client(user) -> APIClient:
     return client
 
 
+def browser_client(user):
+    """A Django test client logged in as `user` (the web UI's session cookie)."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client
+
+
 def make_session(api_client, **overrides):
     body = {"title": "Outlook keeps asking for password", "problem": "User prompted for credentials every 5 min.",
             "client_name": "Initech", "psa_ticket_id": "T-1001"}

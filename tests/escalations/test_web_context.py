@@ -1,10 +1,9 @@
 """The handoff context screen's content: four sections, graceful without an assessment."""
 
 import pytest
-from django.test import Client
 
 from escalations.models import AssessmentStatus, Handoff
-from tests.helpers import add_step, escalate, make_session
+from tests.helpers import add_step, browser_client, escalate, make_session
 
 pytestmark = pytest.mark.django_db
 
@@ -18,12 +17,6 @@ ASSESSMENT = {
 }
 
 
-def _browser(user):
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 @pytest.fixture
 def handoff(api, acme_tech):
     tech = api(acme_tech)
@@ -34,7 +27,7 @@ def handoff(api, acme_tech):
 
 
 def test_the_four_sections_with_the_real_timeline_and_start_here(handoff, acme_senior):
-    html = _browser(acme_senior).get(f"/escalations/{handoff.pk}/context").content.decode()
+    html = browser_client(acme_senior).get(f"/escalations/{handoff.pk}/context").content.decode()
     for heading in ("The problem", "What's been tried", "AI assessment", "Suggested next steps"):
         assert heading in html
     assert html.index("Cleared cached credentials") < html.index("Recreated the profile")
@@ -46,7 +39,7 @@ def test_the_four_sections_with_the_real_timeline_and_start_here(handoff, acme_s
 
 def test_a_ready_assessment_shows_summary_causes_confidence_and_suggestions(handoff, acme_senior):
     Handoff.objects.filter(pk=handoff.pk).update(assessment=ASSESSMENT, assessment_status=AssessmentStatus.READY)
-    html = _browser(acme_senior).get(f"/escalations/{handoff.pk}/context").content.decode()
+    html = browser_client(acme_senior).get(f"/escalations/{handoff.pk}/context").content.decode()
     assert "Modern auth token cache is stale" in html and "Confidence 72%" in html
     assert "Stale ADAL token" in html and "Check the sign-in logs in Entra ID" in html
     assert "Outlook prompts after reset" in html
@@ -55,23 +48,23 @@ def test_a_ready_assessment_shows_summary_causes_confidence_and_suggestions(hand
 @pytest.mark.parametrize("status", [AssessmentStatus.FAILED, AssessmentStatus.TIMED_OUT, AssessmentStatus.READY])
 def test_no_assessment_is_rendered_gracefully(handoff, acme_senior, status):
     Handoff.objects.filter(pk=handoff.pk).update(assessment=None, assessment_status=status)
-    response = _browser(acme_senior).get(f"/escalations/{handoff.pk}/context")
+    response = browser_client(acme_senior).get(f"/escalations/{handoff.pk}/context")
     assert response.status_code == 200
     html = response.content.decode()
     assert "No AI assessment this time" in html and "No suggestions" in html and ">Start here</button>" in html
 
 
 def test_the_requester_sees_the_context_without_start_here(handoff, acme_tech):
-    response = _browser(acme_tech).get(f"/escalations/{handoff.pk}/context")
+    response = browser_client(acme_tech).get(f"/escalations/{handoff.pk}/context")
     assert response.status_code == 200 and "Start here" not in response.content.decode()
 
 
 def test_another_technician_gets_404(handoff, acme_tech2):
-    assert _browser(acme_tech2).get(f"/escalations/{handoff.pk}/context").status_code == 404
+    assert browser_client(acme_tech2).get(f"/escalations/{handoff.pk}/context").status_code == 404
 
 
 def test_after_a_claim_others_see_who_has_it(handoff, acme_senior, acme_senior2, api):
     assert api(acme_senior).post(f"/api/v1/handoffs/{handoff.pk}/claim").status_code == 200
-    html = _browser(acme_senior2).get(f"/escalations/{handoff.pk}/context").content.decode()
+    html = browser_client(acme_senior2).get(f"/escalations/{handoff.pk}/context").content.decode()
     assert "<strong>Sam Senior</strong> picked this up" in html and "Start here" not in html
     assert ">Open session</a>" in html

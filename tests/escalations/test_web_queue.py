@@ -7,15 +7,9 @@ from django.test import Client
 from django.utils import timezone
 
 from escalations.models import Handoff
-from tests.helpers import add_step, escalate, make_session
+from tests.helpers import add_step, browser_client, escalate, make_session
 
 pytestmark = pytest.mark.django_db
-
-
-def _browser(user):
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture
@@ -29,7 +23,7 @@ def open_handoff(api, acme_tech):
 
 
 def test_staff_see_the_queue_region_with_the_card_and_the_metric_card(open_handoff, acme_senior):
-    page = _browser(acme_senior).get("/escalations/")
+    page = browser_client(acme_senior).get("/escalations/")
     assert page.status_code == 200
     html = page.content.decode()
     assert 'aria-label="Escalation queue"' in html
@@ -41,7 +35,7 @@ def test_staff_see_the_queue_region_with_the_card_and_the_metric_card(open_hando
 
 
 def test_technicians_are_sent_to_their_sessions_with_a_message(acme_tech):
-    client = _browser(acme_tech)
+    client = browser_client(acme_tech)
     response = client.get("/escalations/", follow=True)
     assert response.redirect_chain[-1][0] == "/sessions/"
     assert "The escalation queue is for engineers and admins." in response.content.decode()
@@ -55,7 +49,7 @@ def test_anonymous_visitors_are_sent_to_log_in():
 
 
 def test_a_card_fragment_is_one_card_and_404_once_claimed(open_handoff, acme_senior, api):
-    client = _browser(acme_senior)
+    client = browser_client(acme_senior)
     card = client.get(f"/escalations/{open_handoff.pk}/card")
     assert card.status_code == 200 and card.content.decode().count('<li class="hcard') == 1
     assert api(acme_senior).post(f"/api/v1/handoffs/{open_handoff.pk}/claim").status_code == 200
@@ -64,7 +58,7 @@ def test_a_card_fragment_is_one_card_and_404_once_claimed(open_handoff, acme_sen
 
 
 def test_another_accounts_cards_and_context_are_not_found(open_handoff, globex_senior):
-    client = _browser(globex_senior)
+    client = browser_client(globex_senior)
     assert client.get(f"/escalations/{open_handoff.pk}/card").status_code == 404
     assert client.get(f"/escalations/{open_handoff.pk}/context").status_code == 404
     assert str(open_handoff.pk) not in client.get("/escalations/cards").content.decode()
@@ -74,21 +68,21 @@ def test_another_accounts_cards_and_context_are_not_found(open_handoff, globex_s
 def test_a_card_waiting_past_the_policy_says_how_long_and_shows_the_renotified_marker(open_handoff, acme_senior):
     Handoff.objects.filter(pk=open_handoff.pk).update(
         created_at=timezone.now() - timedelta(minutes=12, seconds=5), admins_renotified_at=timezone.now())
-    html = _browser(acme_senior).get(f"/escalations/{open_handoff.pk}/card").content.decode()
+    html = browser_client(acme_senior).get(f"/escalations/{open_handoff.pk}/card").content.decode()
     assert "is-waiting" in html
     assert 'waiting <span data-waiting-minutes>12</span> min' in html
     assert "Admins re-notified" in html
 
 
 def test_a_fresh_card_hides_the_waiting_marker(open_handoff, acme_senior):
-    html = _browser(acme_senior).get(f"/escalations/{open_handoff.pk}/card").content.decode()
+    html = browser_client(acme_senior).get(f"/escalations/{open_handoff.pk}/card").content.decode()
     assert "data-waiting hidden" in html and "Admins re-notified" not in html and "just now" in html
 
 
 def test_the_metric_card_reads_the_analytics_queue_summary(open_handoff, acme_senior, api):
     Handoff.objects.filter(pk=open_handoff.pk).update(created_at=timezone.now() - timedelta(seconds=90))
     assert api(acme_senior).post(f"/api/v1/handoffs/{open_handoff.pk}/claim").status_code == 200
-    html = _browser(acme_senior).get("/escalations/").content.decode()
+    html = browser_client(acme_senior).get("/escalations/").content.decode()
     assert '<dd data-metric="today-claimed">1</dd>' in html
     assert any(f'<dd data-metric="today-claim">1 min {s} s</dd>' in html for s in (30, 31))
     assert '<dd data-metric="today-action">—</dd>' in html

@@ -2,11 +2,10 @@
 
 import httpx
 import pytest
-from django.test import Client
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from accounts.services import api_token_create
-from tests.helpers import recv_json, recv_types, ws_connect
+from tests.helpers import browser_client, recv_json, recv_types, ws_connect
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -100,9 +99,7 @@ def test_a_revoked_token_cannot_connect(live_asgi, acme_senior):
 
 
 def _session_cookie(user):
-    client = Client()
-    client.force_login(user)
-    return f"sessionid={client.cookies['sessionid'].value}"
+    return f"sessionid={browser_client(user).cookies['sessionid'].value}"
 
 
 def test_browsers_authenticate_with_the_session_cookie_from_an_allowed_origin(live_asgi, acme_senior):

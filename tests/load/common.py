@@ -1,0 +1,24 @@
+"""What the benchmark scripts share: their own database, a throwaway key, nearest-rank percentiles."""
+
+from urllib.parse import urlparse
+
+BENCH_KEY = "q3Yl5dJjNqKZ0rQmGk0wq2mD8Jm5rW9Xo0Jm3c9Jq1I="  # a throwaway Fernet key for bench processes
+
+
+def ensure_database(url: str) -> None:
+    """Create the benchmark's database if it does not exist yet (never the test or demo ones)."""
+    import psycopg
+
+    parsed = urlparse(url)
+    name = parsed.path.lstrip("/")
+    admin = parsed._replace(path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def percentile(values, pct):
+    """Nearest-rank percentile of the timings."""
+    ordered = sorted(values)
+    k = max(0, min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1))))
+    return ordered[k]
