@@ -85,13 +85,10 @@ TEMPLATES = [
 ]
 
 # --- Database ----------------------------------------------------------------------------------
-# Absent DATABASE_URL: a SQLite file (embedded mode). TEST_DATABASE_NAME lets a live daphne
-# started by the tests use the test database (django/channels#2176).
+# Absent DATABASE_URL: a SQLite file (embedded mode).
 DATABASES = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
-if env.str("TEST_DATABASE_NAME", default=""):
-    DATABASES["default"]["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
