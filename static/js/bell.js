@@ -1,7 +1,7 @@
 // The bell: unread count on every page, a dropdown of recent notifications, live increments
 // (`notification.created`), mark one / all as read. Links open the pickup flow.
 import { realtime } from "./realtime.js";
-import { ageText, escapeHtml, postJson, toast } from "./dom.js";
+import { ageText, el, postJson, svg, toast } from "./dom.js";
 
 const root = document.querySelector("[data-bell]");
 const SHOWN = 15;
@@ -25,33 +25,32 @@ if (root) {
   };
   setCount(unread);
 
+  const showEmpty = (text) => list.replaceChildren(el("li", { class: "bell-empty" }, text));
+
+  const checkIcon = () =>
+    svg("svg", { "aria-hidden": "true", viewBox: "0 0 24 24", width: "16", height: "16", fill: "none",
+      stroke: "currentColor", "stroke-width": "2.2", "stroke-linecap": "round", "stroke-linejoin": "round" },
+    svg("path", { d: "M20 6 9 17l-5-5" }));
+
+  // One notification, built from text: its title and body are whatever a session was called.
+  const noteItem = (n) => {
+    const age = ageText((Date.now() - Date.parse(n.created_at)) / 1000);
+    const unread = !n.read_at;
+    const title = n.title == null ? "" : String(n.title);
+    return el("li", { class: unread ? "note is-unread" : "note" },
+      unread && el("span", { class: "note-dot", "aria-hidden": "true" }),
+      el("a", { class: "note-link", href: n.link || "#", "data-note": n.id },
+        unread && el("span", { class: "sr-only" }, "Unread: "),
+        el("span", { class: "note-title" }, title),
+        el("span", { class: "note-meta" }, n.body ? `${n.body} · ${age}` : age)),
+      unread && el("button", { type: "button", class: "icon-btn note-read", "data-read": n.id,
+        "aria-label": `Mark as read: ${title}` }, checkIcon()));
+  };
+
   const render = () => {
-    if (!items) {
-      list.innerHTML = '<li class="bell-empty">Loading…</li>';
-      return;
-    }
-    if (!items.length) {
-      list.innerHTML = '<li class="bell-empty">Nothing yet. Escalations and pickups show up here.</li>';
-      return;
-    }
-    list.innerHTML = items
-      .slice(0, SHOWN)
-      .map((n) => {
-        const age = ageText((Date.now() - Date.parse(n.created_at)) / 1000);
-        const unreadDot = n.read_at ? "" : '<span class="note-dot" aria-hidden="true"></span>';
-        const srState = n.read_at ? "" : '<span class="sr-only">Unread: </span>';
-        const mark = n.read_at
-          ? ""
-          : `<button type="button" class="icon-btn note-read" data-read="${escapeHtml(n.id)}" aria-label="Mark as read: ${escapeHtml(n.title)}">` +
-            '<svg aria-hidden="true" viewBox="0 0 24 24" width="16" height="16" fill="none" stroke="currentColor" stroke-width="2.2" stroke-linecap="round" stroke-linejoin="round"><path d="M20 6 9 17l-5-5"/></svg></button>';
-        return (
-          `<li class="note${n.read_at ? "" : " is-unread"}">${unreadDot}` +
-          `<a class="note-link" href="${escapeHtml(n.link || "#")}" data-note="${escapeHtml(n.id)}">${srState}` +
-          `<span class="note-title">${escapeHtml(n.title)}</span>` +
-          `<span class="note-meta">${n.body ? `${escapeHtml(n.body)} · ` : ""}${age}</span></a>${mark}</li>`
-        );
-      })
-      .join("");
+    if (!items) return showEmpty("Loading…");
+    if (!items.length) return showEmpty("Nothing yet. Escalations and pickups show up here.");
+    list.replaceChildren(...items.slice(0, SHOWN).map(noteItem));
   };
 
   const load = async () => {
@@ -65,7 +64,7 @@ if (root) {
       items = data.results || [];
     } catch {
       items = items || [];
-      list.innerHTML = '<li class="bell-empty">Couldn\'t load notifications. Try again in a moment.</li>';
+      showEmpty("Couldn't load notifications. Try again in a moment.");
       return;
     }
     render();

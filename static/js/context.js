@@ -3,7 +3,7 @@
 // fragment /escalations/<id>/context. Focus goes to the heading on open, stays inside while
 // open, Esc closes, and focus returns to whatever opened it.
 import { realtime } from "./realtime.js";
-import { escapeHtml, fetchFragment, postJson } from "./dom.js";
+import { el, fetchFragment, postJson } from "./dom.js";
 import * as presence from "./presence.js";
 
 const dialog = document.querySelector("[data-context-dialog]");
@@ -27,12 +27,14 @@ function focusHeading() {
 }
 
 function showPlaceholder(title, message) {
-  body.innerHTML =
-    `<div class="ctx-inner"><header class="ctx-head"><div class="ctx-head-text"><h2 id="context-title" tabindex="-1">${escapeHtml(title)}</h2>` +
-    (message ? `<p class="muted">${escapeHtml(message)}</p>` : "") +
-    '</div><button type="button" class="icon-btn ctx-close" data-close aria-label="Close">×</button></header>' +
-    (message ? "" : '<div class="ctx-body"><div class="skeleton"></div><div class="skeleton"></div><div class="skeleton short"></div></div>') +
-    "</div>";
+  const head = el("header", { class: "ctx-head" },
+    el("div", { class: "ctx-head-text" },
+      el("h2", { id: "context-title", tabindex: "-1" }, title),
+      message && el("p", { class: "muted" }, message)),
+    el("button", { type: "button", class: "icon-btn ctx-close", "data-close": true, "aria-label": "Close" }, "×"));
+  const skeleton = !message && el("div", { class: "ctx-body" },
+    el("div", { class: "skeleton" }), el("div", { class: "skeleton" }), el("div", { class: "skeleton short" }));
+  body.replaceChildren(el("div", { class: "ctx-inner" }, head, skeleton));
 }
 
 function root() {
@@ -90,7 +92,7 @@ function showTaken(name) {
   const start = r.querySelector("[data-claim]");
   const hadFocus = start && start === document.activeElement;
   if (start) start.remove();
-  status.innerHTML = `<strong>${escapeHtml(name)}</strong> already has this one and is on it. Nothing for you to do here.`;
+  status.replaceChildren(el("strong", {}, name), " already has this one and is on it. Nothing for you to do here.");
   status.tabIndex = -1;
   if (hadFocus) status.focus();
 }

@@ -11,13 +11,59 @@ export function prefersReducedMotion() {
   return window.matchMedia("(prefers-reduced-motion: reduce)").matches;
 }
 
-export function escapeHtml(text) {
-  const div = document.createElement("div");
-  div.textContent = text == null ? "" : String(text);
-  return div.innerHTML;
+// --- Putting text into the page ---------------------------------------------------------------
+// Data (titles, reasons, names, anything from the API or a websocket frame) goes into the page as
+// text nodes and attribute values through these builders, never through HTML strings: no
+// innerHTML / insertAdjacentHTML / outerHTML with data. Markup comes from the server's autoescaped
+// templates (fetchFragment) or is built here element by element.
+
+const SVG_NS = "http://www.w3.org/2000/svg";
+const URL_ATTRS = new Set(["href", "src", "action", "formaction", "xlink:href"]);
+
+/** A link target from data: http(s) or a relative URL as given; anything else (javascript:, data:) is "#". */
+export function safeUrl(url) {
+  const text = url == null ? "" : String(url);
+  try {
+    const { protocol } = new URL(text, location.href);
+    return protocol === "http:" || protocol === "https:" ? text : "#";
+  } catch {
+    return "#";
+  }
 }
 
-/** GET a server-rendered fragment. Resolves to a DocumentFragment, or null on 404 (gone). */
+function build(node, attrs, children) {
+  for (const [name, value] of Object.entries(attrs || {})) {
+    if (value === null || value === undefined || value === false) continue;
+    // Behaviour and styling belong in the static files (the Content-Security-Policy blocks both).
+    if (/^on/i.test(name) || name.toLowerCase() === "style") throw new Error(`el(): attribute "${name}" is not allowed`);
+    const text = value === true ? "" : String(value);
+    node.setAttribute(name, URL_ATTRS.has(name.toLowerCase()) ? safeUrl(text) : text);
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false || child === "") continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+/**
+ * An element: `el("li", {class: "note"}, "some ", el("strong", {}, name))`. Attributes are set with
+ * setAttribute (`true` → present and empty; null/undefined/false → left out); strings among the
+ * children become text nodes, so nothing in them is ever parsed as HTML.
+ */
+export function el(tag, attrs = {}, ...children) {
+  return build(document.createElement(tag), attrs, children);
+}
+
+/** The same for SVG (icons): `svg("svg", {viewBox: "0 0 24 24"}, svg("path", {d: "..."}))`. */
+export function svg(tag, attrs = {}, ...children) {
+  return build(document.createElementNS(SVG_NS, tag), attrs, children);
+}
+
+/**
+ * GET a server-rendered fragment (a same-origin Django template, autoescaped). Resolves to a
+ * DocumentFragment, or null on 404 (gone). The only place markup is parsed: it is the server's.
+ */
 export async function fetchFragment(url) {
   const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "text/html" } });
   if (response.status === 404) return null;
@@ -94,18 +140,9 @@ document.addEventListener("visibilitychange", () => {
 export function toast({ title, link }) {
   const region = document.querySelector("[data-toasts]");
   if (!region) return;
-  const item = document.createElement("div");
-  item.className = "toast";
-  const text = link ? document.createElement("a") : document.createElement("span");
-  text.textContent = title;
-  if (link) text.href = link;
-  const close = document.createElement("button");
-  close.type = "button";
-  close.className = "icon-btn toast-close";
-  close.setAttribute("aria-label", "Dismiss");
-  close.textContent = "×";
+  const close = el("button", { type: "button", class: "icon-btn toast-close", "aria-label": "Dismiss" }, "×");
+  const item = el("div", { class: "toast" }, link ? el("a", { href: link }, title) : el("span", {}, title), close);
   close.addEventListener("click", () => item.remove());
-  item.append(text, close);
   region.append(item);
   setTimeout(() => item.remove(), 9000);
 }

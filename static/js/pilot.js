@@ -2,7 +2,7 @@
 // button (the handoff screen) and presence while an engineer reads an escalated session.
 import { realtime } from "./realtime.js";
 import { openContext } from "./context.js";
-import { escapeHtml } from "./dom.js";
+import { el } from "./dom.js";
 import * as presence from "./presence.js";
 
 const page = document.querySelector("[data-pilot]");
@@ -71,22 +71,22 @@ if (page) {
   // The waiting banner follows the escalation live: the requester learns who picked it up, an
   // engineer reading it read-only learns that someone else has it.
   const waiting = document.querySelector("[data-waiting-banner]");
-  const settle = (html) => {
+  const settle = (...content) => {
     if (!waiting) return;
     waiting.className = "banner banner-info";
-    waiting.innerHTML = `<p>${html}</p>`;
+    waiting.replaceChildren(el("p", {}, ...content));
   };
   realtime.on("notification.created", (frame) => {
     const n = frame.notification || {};
     if (n.kind !== "claimed" || !n.link) return;
     if (new URL(n.link, location.href).pathname !== location.pathname) return;
-    settle(`<strong>${escapeHtml(n.title)}</strong>`);
+    settle(el("strong", {}, n.title));
   });
   realtime.on("handoff.claimed", (frame) => {
     const h = frame.handoff || {};
     const by = h.claimed_by || {};
     if (!watched || h.id !== watched || by.id === document.body.dataset.userId) return;
-    settle(`<strong>${escapeHtml(by.name || by.email)}</strong> picked this up. You can keep reading; it is theirs now.`);
+    settle(el("strong", {}, by.name || by.email), " picked this up. You can keep reading; it is theirs now.");
   });
 
   const chat = document.querySelector("[data-chat]");

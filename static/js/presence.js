@@ -1,6 +1,6 @@
 // Who else is viewing a handoff (its context screen or its session page), over the shared socket.
 import { realtime } from "./realtime.js";
-import { escapeHtml } from "./dom.js";
+import { el, svg } from "./dom.js";
 
 const viewers = new Map(); // handoff id -> [{id, name}]
 const subscribers = new Set();
@@ -51,12 +51,12 @@ export function render(element, list) {
     element.textContent = "";
     return;
   }
-  const names = others.map((v) => escapeHtml(v.name));
+  const names = others.map((v) => String(v.name ?? ""));
   const who = names.length === 1 ? names[0] : `${names.slice(0, -1).join(", ")} and ${names.at(-1)}`;
-  element.innerHTML =
-    '<svg aria-hidden="true" viewBox="0 0 24 24" width="15" height="15" fill="none" stroke="currentColor" ' +
-    'stroke-width="2" stroke-linecap="round" stroke-linejoin="round"><path d="M2 12s3.6-7 10-7 10 7 10 7-3.6 7-10 7S2 12 2 12z"/>' +
-    '<circle cx="12" cy="12" r="3"/></svg>' +
-    `<span>${who} ${others.length === 1 ? "is" : "are"} viewing</span>`;
+  const eye = svg("svg", { "aria-hidden": "true", viewBox: "0 0 24 24", width: "15", height: "15", fill: "none",
+    stroke: "currentColor", "stroke-width": "2", "stroke-linecap": "round", "stroke-linejoin": "round" },
+  svg("path", { d: "M2 12s3.6-7 10-7 10 7 10 7-3.6 7-10 7S2 12 2 12z" }),
+  svg("circle", { cx: "12", cy: "12", r: "3" }));
+  element.replaceChildren(eye, el("span", {}, `${who} ${others.length === 1 ? "is" : "are"} viewing`));
   element.hidden = false;
 }
