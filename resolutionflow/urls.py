@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts.api import MeView
 from analytics import api as analytics_api
@@ -28,8 +28,8 @@ api_v1 = [
     path("webhooks/<str:webhook_id>", notes.WebhookDetail.as_view(), name="webhook-detail"),
     path("analytics/escalations", analytics_api.EscalationAnalytics.as_view(), name="api-analytics-escalations"),
     path("schema/", SpectacularAPIView.as_view(permission_classes=[], authentication_classes=[]), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="schema", permission_classes=[],
-                                                 authentication_classes=[]), name="api-docs"),
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="schema", permission_classes=[],
+                                                      authentication_classes=[]), name="api-docs"),
 ]
 
 urlpatterns = [
