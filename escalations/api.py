@@ -28,6 +28,7 @@ from escalations.serializers import (
     StepCreateSerializer,
     StepSerializer,
 )
+from resolutionflow import metrics
 
 
 def _is_uuid(value) -> bool:
@@ -142,6 +143,7 @@ class SessionEscalate(_HandoffRequestView):
 
     @extend_schema(request=EscalateSerializer, responses={201: HandoffDetailSerializer},
                    parameters=[IDEMPOTENCY_PARAM])
+    @metrics.escalate_timer("api", HandoffIntent.ESCALATE)
     def post(self, request, session_id):
         return super().post(request, session_id)
 
@@ -152,6 +154,7 @@ class SessionHandoff(_HandoffRequestView):
 
     @extend_schema(request=HandoffRequestSerializer, responses={201: HandoffDetailSerializer},
                    parameters=[IDEMPOTENCY_PARAM])
+    @metrics.escalate_timer("api", HandoffIntent.HANDOFF)
     def post(self, request, session_id):
         return super().post(request, session_id)
 

@@ -21,6 +21,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from escalations import events, presence
 from escalations.models import Handoff
+from resolutionflow import metrics
 
 logger = logging.getLogger(__name__)
 
@@ -57,9 +58,11 @@ class EscalationConsumer(AsyncJsonWebsocketConsumer):
         for group in self.joined:
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
+        metrics.websocket_opened(self)
         await self.send_json({"type": "ready"})
 
     async def disconnect(self, code):
+        metrics.websocket_closed(self)
         for handoff_id in list(getattr(self, "presence", {})):
             await self._presence_leave(handoff_id)
         for group in getattr(self, "joined", ()):

@@ -14,6 +14,7 @@ from escalations import handoffs as manager
 from escalations import selectors, services
 from escalations.models import HandoffIntent, SessionStatus, StepOutcome
 from escalations.templatetags.escalation_ui import item_text
+from resolutionflow import metrics
 
 
 def member_required(view):
@@ -184,6 +185,8 @@ step_add = _session_action(StepForm, lambda r, s, d: services.step_add(session=s
 message_add = _session_action(MessageForm, lambda r, s, d: services.message_add(session=s, actor=r.user, **d))
 resolve = _session_action(ResolveForm, lambda r, s, d: services.session_resolve(session=s, actor=r.user, **d),
                           done="Session resolved. Nice work.")
-escalate = _session_action(EscalateForm, _escalate(HandoffIntent.ESCALATE))
-handoff = _session_action(EscalateForm, _escalate(HandoffIntent.HANDOFF))
+escalate = metrics.escalate_timer("web", HandoffIntent.ESCALATE)(
+    _session_action(EscalateForm, _escalate(HandoffIntent.ESCALATE)))
+handoff = metrics.escalate_timer("web", HandoffIntent.HANDOFF)(
+    _session_action(EscalateForm, _escalate(HandoffIntent.HANDOFF)))
 

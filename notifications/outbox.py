@@ -42,6 +42,7 @@ from notifications.models import (
 )
 from notifications.transports import sender_for
 from notifications.transports.base import TransportError
+from resolutionflow import metrics
 
 logger = logging.getLogger(__name__)
 
@@ -213,6 +214,7 @@ def _record_success(delivery, result, *, started, clock) -> str:
             status=DeliveryStatus.DELIVERED, delivered_at=timezone.now(), locked_at=None, last_error="",
             last_status_code=status_code, external_id=external_id[:100], updated_at=timezone.now(),
         )
+    metrics.delivery_attempted(delivery, DeliveryStatus.DELIVERED)
     return DeliveryStatus.DELIVERED
 
 
@@ -236,6 +238,7 @@ def _record_failure(delivery, exc: TransportError, *, started, clock) -> str:
         if exc.status_code == 410:
             _disable_gone_target(delivery)
     logger.info("Delivery %s attempt %s failed (%s): %s", delivery.pk, delivery.attempts, status, exc)
+    metrics.delivery_attempted(delivery, status)
     if status == DeliveryStatus.PENDING and not settings.CELERY_TASK_ALWAYS_EAGER:
         delay = (next_at - now).total_seconds()
         if delay <= COUNTDOWN_MAX_SECONDS:

@@ -53,6 +53,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every request gets an id and one log line, whatever answers it (resolutionflow.logs).
+    "resolutionflow.logs.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "resolutionflow.middleware.BodySizeLimitMiddleware",
@@ -273,7 +275,8 @@ HANDOFF_CONVERSATION_TAIL = 10
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+# Probes and Prometheus scrape the processes directly, over the internal network, in plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
@@ -312,11 +315,31 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
+# LOG_FORMAT=json: one JSON object per line, with request_id / account_id / handoff_id on every
+# record where known; one line per request, Celery task and delivery attempt (resolutionflow.logs).
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
+if LOG_FORMAT not in {"plain", "json"}:
+    raise ImproperlyConfigured("LOG_FORMAT must be plain or json.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(levelname)s %(name)s %(message)s",
+            "rename_fields": {"levelname": "level", "name": "logger"},
+            "timestamp": True,
+        },
+    },
+    "filters": {"context": {"()": "resolutionflow.logs.ContextFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["context"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.request": {"level": "ERROR"}},
 }
+
+# --- Metrics -----------------------------------------------------------------------------------
+# `/metrics` (Prometheus text) answers only `Authorization: Bearer <METRICS_TOKEN>`; unset, it is
+# 404. Several processes per host: set PROMETHEUS_MULTIPROC_DIR (read by prometheus_client from
+# the environment; see resolutionflow/metrics.py and docs/operations.md).
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")

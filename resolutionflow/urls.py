@@ -8,6 +8,7 @@ from escalations import api as esc
 from notifications import api as notes
 from notifications import views as notification_views
 from resolutionflow import health
+from resolutionflow.metrics import metrics_view
 
 api_v1 = [
     path("me", MeView.as_view(), name="me"),
@@ -35,6 +36,7 @@ api_v1 = [
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("metrics", metrics_view, name="metrics"),
     path("api/v1/", include(api_v1)),
     path("admin/", admin.site.urls),
     path("analytics/", include("analytics.urls")),

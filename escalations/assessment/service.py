@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import time
 import uuid
 
 from django.db import connection, transaction
@@ -24,6 +25,7 @@ from escalations import events, hooks
 from escalations.assessment import assess, get_provider
 from escalations.assessment.types import AssessmentContext, AssessmentTimeout
 from escalations.models import AssessmentStatus, Handoff
+from resolutionflow import metrics
 
 logger = logging.getLogger(__name__)
 
@@ -78,6 +80,7 @@ def handoff_assess(*, handoff_id) -> str | None:
             return None
         provider = get_provider()
         assessment = None
+        started = time.monotonic()
         try:
             assessment = assess(AssessmentContext.from_handoff(handoff), provider=provider)
             status = AssessmentStatus.READY
@@ -87,6 +90,7 @@ def handoff_assess(*, handoff_id) -> str | None:
         except Exception:  # any failure leaves the handoff standing, without an assessment
             logger.exception("assessment of handoff %s failed (%s)", handoff.pk, provider.name)
             status = AssessmentStatus.FAILED
+        metrics.ASSESSMENT_DURATION.labels(outcome=status).observe(time.monotonic() - started)
         stored = assessment_store(handoff=handoff, status=status,
                                   assessment=assessment.to_dict() if assessment else None)
         return status if stored else None
