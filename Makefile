@@ -1,4 +1,5 @@
-# ResolutionFlow — `make run` (embedded demo) and `make test` (the whole suite, full stack).
+# ResolutionFlow — `make run` (embedded demo), `make test` (the whole suite, full stack) and
+# `make stack` (the production topology on this machine).
 PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -8,7 +9,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/resolutionflow
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 PYTEST_ARGS ?=
 
-.PHONY: venv run test lint services chromium clean
+.PHONY: venv run stack test lint services chromium clean
 
 venv: $(STAMP)
 
@@ -25,6 +26,11 @@ run: venv
 	env -u DATABASE_URL -u REDIS_URL -u CELERY_BROKER_URL $(PY) manage.py migrate --noinput
 	env -u DATABASE_URL -u REDIS_URL -u CELERY_BROKER_URL $(PY) manage.py seed_demo
 	env -u DATABASE_URL -u REDIS_URL -u CELERY_BROKER_URL $(PY) manage.py runserver 127.0.0.1:8000
+
+# Production topology on one machine (Procfile, honcho): daphne on 8000 and 8001, two Celery
+# workers and beat, PostgreSQL + Redis, DEBUG=0 (scripts/stack.sh, docs/operations.md). Ctrl-C stops it.
+stack: venv
+	VENV=$(VENV) scripts/stack.sh
 
 services:
 	@scripts/ensure-services.sh

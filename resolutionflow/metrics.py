@@ -39,6 +39,8 @@ delivery_logger = logging.getLogger("resolutionflow.delivery")
 disable_created_metrics()
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+if os.environ.get(MULTIPROC_ENV):  # the metrics below write their files there from the start
+    os.makedirs(os.environ[MULTIPROC_ENV], exist_ok=True)
 
 LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 ASSESSMENT_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
@@ -193,7 +195,6 @@ def _setup_multiprocess() -> None:
     path = multiproc_dir()
     if not path:
         return
-    os.makedirs(path, exist_ok=True)
     atexit.register(mark_dead)
     # Celery's prefork children leave with os._exit (no atexit): they say so on this signal.
     from celery.signals import worker_process_shutdown
