@@ -1,7 +1,10 @@
 """The websocket endpoint `/ws/escalations/`.
 
 Authenticate in `connect`, authorise before `group_add`: every member joins their own
-`user.<id>` group (notifications); engineers and admins also join their account's queue group.
+`user.<id>` group and their account's members group (bells: one message for many recipients,
+filtered here to this socket's user); engineers and admins also join their account's queue
+group. channels-redis forgets a group membership after `group_expiry` (a day): the pings of a
+page left open re-join every group well before that (`REJOIN_SECONDS`).
 Unauthenticated connections are accepted and closed with 4401 so clients can tell why.
 
 Presence (who is viewing a handoff right now) rides on the same socket. Client frames:
@@ -14,6 +17,7 @@ across processes; this socket's entries are removed on disconnect and refreshed 
 """
 
 import logging
+import time
 import uuid
 
 from channels.db import database_sync_to_async
@@ -27,6 +31,8 @@ logger = logging.getLogger(__name__)
 
 # One socket may watch a few handoffs at once (a context screen and a session page are one each).
 MAX_PRESENCE_PER_SOCKET = 20
+# Re-join the groups this often (on a ping), far inside channels-redis' group_expiry.
+REJOIN_SECONDS = 3600
 
 
 @database_sync_to_async
@@ -52,11 +58,12 @@ class EscalationConsumer(AsyncJsonWebsocketConsumer):
             return
         self.user = user
         self.presence = {}  # handoff id -> presence.Member
-        self.joined = [events.user_group(user.pk)]
+        self.joined = [events.user_group(user.pk), events.members_group(user.account_id)]
         if user.is_staff_role:
             self.joined.append(events.queue_group(user.account_id))
         for group in self.joined:
             await self.channel_layer.group_add(group, self.channel_name)
+        self.joined_at = time.monotonic()
         await self.accept()
         metrics.websocket_opened(self)
         await self.send_json({"type": "ready"})
@@ -73,6 +80,8 @@ class EscalationConsumer(AsyncJsonWebsocketConsumer):
             return
         kind = content.get("type")
         if kind == "ping":
+            if time.monotonic() - self.joined_at > REJOIN_SECONDS:
+                await self._rejoin()
             await self._presence_touch()
             await self.send_json({"type": "pong"})
         elif kind in ("presence.join", "presence.leave", "presence.sync"):
@@ -90,6 +99,19 @@ class EscalationConsumer(AsyncJsonWebsocketConsumer):
 
     async def event_frame(self, event):
         await self.send_json(event["frame"])
+
+    async def event_bells(self, event):
+        """One event's bells for many members (events.notifications_created): this user's, if any."""
+        note_id = event["ids"].get(str(self.user.pk))
+        if note_id is None:
+            return
+        frame = event["frame"]
+        await self.send_json({**frame, "notification": {"id": note_id, **frame["notification"]}})
+
+    async def _rejoin(self):
+        self.joined_at = time.monotonic()
+        for group in self.joined:
+            await self.channel_layer.group_add(group, self.channel_name)
 
     # --- Presence ----------------------------------------------------------------------------
 

@@ -1,14 +1,15 @@
 """Realtime events: the one module that owns group names and frame shapes.
 
-Groups: `account.<id>.queue` (the account's engineers and admins: queue events) and `user.<id>`
-(one member: their notifications). Frames follow API.md exactly; ids are normalised to strings
-here. Everything is sent after the surrounding transaction commits (`send_on_commit`), so a
+Groups: `account.<id>.queue` (the account's engineers and admins: queue events),
+`account.<id>.members` (every member's socket: bells for many members at once, see
+`notifications_created`) and `user.<id>` (one member: their own bell, and the control messages
+that end their sockets). Frames follow API.md exactly; ids are normalised to strings here.
+Everything is sent after the surrounding transaction commits (`send_on_commit`), so a
 rolled-back escalation sends nothing.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from asgiref.sync import async_to_sync
@@ -28,6 +29,10 @@ def _id(value):
 
 def queue_group(account_id) -> str:
     return f"account.{account_id}.queue"
+
+
+def members_group(account_id) -> str:
+    return f"account.{account_id}.members"
 
 
 def user_group(user_id) -> str:
@@ -112,34 +117,32 @@ def error_frame(detail: str, *, about: str | None = None) -> dict:
     return frame
 
 
+def _count(frame_type: str, *, failed: bool) -> None:
+    from resolutionflow import metrics
+
+    counter = metrics.FRAMES_FAILED if failed else metrics.FRAMES_SENT
+    counter.labels(type=frame_type).inc()
+
+
 def send_now(group: str, frame: dict) -> None:
-    """Send a frame to a group immediately. Callers inside a transaction use `send_on_commit`."""
-    send_many_now([(group, frame)])
+    """Send one frame to a group immediately (one group send, whatever the group's size).
+    Callers inside a transaction use `send_on_commit`. A realtime hiccup never fails the write
+    that caused it: the error is logged and counted, and clients re-sync by refetching when
+    their socket comes back."""
+    _send_message(group, {"type": "event.frame", "frame": frame}, frame_type=frame["type"])
 
 
-def send_many_now(messages: list[tuple[str, dict]]) -> None:
-    """Send several frames in one event-loop hop (one escalation notifies many): the first frame
-    alone (the queue card, which the latency is measured on), then the rest concurrently."""
+def _send_message(group: str, message: dict, *, frame_type: str) -> None:
     layer = get_channel_layer()
-    if layer is None or not messages:
+    if layer is None:
         return
-
-    async def _send(group, frame):
-        try:
-            await layer.group_send(group, {"type": "event.frame", "frame": frame})
-        except Exception as exc:  # one group's failure must not stop the others
-            logger.error("group_send to %s failed: %r", group, exc)
-
-    async def _send_all():
-        first, rest = messages[0], messages[1:]
-        await _send(*first)
-        if rest:
-            await asyncio.gather(*(_send(group, frame) for group, frame in rest))
-
     try:
-        async_to_sync(_send_all)()
-    except Exception:  # a realtime hiccup must never fail the write that caused it
-        logger.exception("group_send failed")
+        async_to_sync(layer.group_send)(group, message)
+    except Exception as exc:
+        logger.error("group_send of %s to %s failed: %r", frame_type, group, exc)
+        _count(frame_type, failed=True)
+        return
+    _count(frame_type, failed=False)
 
 
 def send_on_commit(group: str, frame: dict) -> None:
@@ -147,10 +150,25 @@ def send_on_commit(group: str, frame: dict) -> None:
     transaction.on_commit(lambda: send_now(group, frame))
 
 
-def send_many_on_commit(messages: list[tuple[str, dict]]) -> None:
-    """Send frames together once the transaction commits, concurrently, in one callback."""
-    messages = list(messages)
-    transaction.on_commit(lambda: send_many_now(messages))
+def notifications_created(notifications) -> None:
+    """The bells of one event, sent after commit as ONE message, however many recipients: to the
+    recipient's own group for one, else to the account's members group carrying each recipient's
+    notification id, which every consumer filters down to its own user (STYLE: one send, not N
+    concurrent sends that exhaust the Redis pool and drop frames). The notifications of one
+    event share kind, title, link and time; only their ids differ."""
+    notifications = list(notifications)
+    if not notifications:
+        return
+    if len(notifications) == 1:
+        note = notifications[0]
+        send_on_commit(user_group(note.user_id), notification_created_frame(note))
+        return
+    frame = notification_created_frame(notifications[0])
+    del frame["notification"]["id"]
+    message = {"type": "event.bells", "frame": frame,
+               "ids": {_id(n.user_id): _id(n.pk) for n in notifications}}
+    group = members_group(notifications[0].account_id)
+    transaction.on_commit(lambda: _send_message(group, message, frame_type="notification.created"))
 
 
 def handoff_created(handoff) -> None:
@@ -167,14 +185,6 @@ def handoff_claimed(handoff) -> None:
 
 def notification_created(notification) -> None:
     send_on_commit(user_group(notification.user_id), notification_created_frame(notification))
-
-
-def handoff_created_with_notifications(handoff, notifications) -> None:
-    """The queue card first, then each recipient's bell, all in one on-commit send."""
-    send_many_on_commit(
-        [(queue_group(handoff.account_id), handoff_created_frame(handoff))]
-        + [(user_group(n.user_id), notification_created_frame(n)) for n in notifications]
-    )
 
 
 def handoff_cancelled(handoff) -> None:

@@ -1,10 +1,15 @@
 """The handoff manager: the one code path behind Escalate, Hand off and Start here (claim).
 
-`handoff_create` runs in one transaction: it creates the `Handoff` with its snapshot, moves the
-session to `escalated`, writes the session documentation and the in-app notifications. Realtime
-events and every outbound side effect are registered to run on commit (`events`, `hooks`), so a
-rollback sends nothing. `handoff_claim` is atomic under concurrency: the handoff row is locked,
-exactly one claimer wins.
+`handoff_create` runs in one transaction and does the same work for an account of 5 engineers
+or 500: it creates the `Handoff` with its snapshot, moves the session to `escalated`, writes the
+session documentation and one durable `EscalationEvent` (`hooks`). On commit the queue card goes
+out (one group send) and the event's fan-out is queued; everything per recipient (bells, emails,
+chat, PSA, webhooks) is a worker's job (notifications.fanout). A rollback sends nothing.
+`handoff_claim` is atomic under concurrency: exactly one claimer wins.
+
+Lock order, everywhere (docs/tenancy.md): the session row first, then its handoff rows. Resolve,
+escalate and claim all take `PilotSession ... FOR UPDATE` before touching a handoff, so two of
+them on one session queue up instead of deadlocking.
 """
 
 from __future__ import annotations
@@ -32,7 +37,6 @@ from escalations.models import (
     SessionStatus,
 )
 from escalations.selectors import session_get
-from notifications.models import Notification, NotificationKind
 
 
 def pickup_link(session_id) -> str:
@@ -82,23 +86,6 @@ def _resolve_target(*, account, actor, intent, target_user_id):
     return target
 
 
-def _recipients(*, account, actor, target):
-    if target is not None:
-        return [target]
-    return list(User.objects.for_account(account).staff().exclude(pk=actor.pk))
-
-
-def _notify(*, handoff: Handoff, users, kind, title, body, link) -> list[Notification]:
-    """Persist in-app notifications. The caller registers their frames."""
-    return Notification.objects.bulk_create(
-        [
-            Notification(account_id=handoff.account_id, user=u, kind=kind, title=title, body=body,
-                         link=link, handoff=handoff)
-            for u in users
-        ]
-    )
-
-
 @transaction.atomic
 def handoff_create(*, session: PilotSession, actor, intent: str, reason: str, target_user_id=None) -> Handoff:
     """Escalate or hand off `session`. The caller holds (or gets here) the session row lock."""
@@ -138,15 +125,7 @@ def handoff_create(*, session: PilotSession, actor, intent: str, reason: str, ta
     )
     session.save(update_fields=["status", "documentation", "updated_at"])
 
-    who = actor.display_name
-    if intent == HandoffIntent.ESCALATE:
-        kind, title = NotificationKind.ESCALATION, f"{who} escalated “{session.title}”"
-    else:
-        kind, title = NotificationKind.HANDOFF, f"{who} handed off “{session.title}” to you"
-    notes = _notify(handoff=handoff, users=_recipients(account=account, actor=actor, target=target),
-                    kind=kind, title=title, body=reason, link=pickup_link(session.pk))
-
-    events.handoff_created_with_notifications(handoff, notes)
+    events.handoff_created(handoff)
     hooks.handoff_created(handoff)
     return handoff
 
@@ -157,10 +136,12 @@ def _may_claim(actor, handoff: Handoff) -> bool:
 
 @transaction.atomic
 def handoff_claim(*, handoff: Handoff, actor) -> Handoff:
-    """Claim ("Start here"). Exactly one of concurrent claimers wins: the row is locked with
-    SELECT ... FOR UPDATE, so the second reads the first one's claim after it commits."""
+    """Claim ("Start here"). Exactly one of concurrent claimers wins: the rows are locked with
+    SELECT ... FOR UPDATE (the session, then the handoff: the one lock order), so the second
+    reads the first one's claim after it commits."""
     if not _may_claim(actor, handoff):
         raise PermissionDenied("Only engineers and admins may claim an escalation.")
+    PilotSession.objects.select_for_update().filter(pk=handoff.session_id).first()
     handoff = Handoff.objects.select_for_update().get(pk=handoff.pk)
     if handoff.claimed_by_id is not None:
         if handoff.claimed_by_id == actor.pk:
@@ -178,12 +159,7 @@ def handoff_claim(*, handoff: Handoff, actor) -> Handoff:
     PilotSession.objects.filter(pk=handoff.session_id).update(status=SessionStatus.ACTIVE, owner=actor, updated_at=now)
 
     handoff = Handoff.objects.select_related("requested_by", "target_user", "claimed_by", "session").get(pk=handoff.pk)
-    notes = _notify(handoff=handoff, users=[handoff.requested_by], kind=NotificationKind.CLAIMED,
-                    title=f"{actor.display_name} picked up “{handoff.session.title}”",
-                    body=f"{actor.display_name} is now working on it.", link=f"/pilot/{handoff.session_id}")
     events.handoff_claimed(handoff)
-    for note in notes:
-        events.notification_created(note)
     hooks.handoff_claimed(handoff)
     return handoff
 
@@ -222,6 +198,13 @@ def handoff_request(*, user, session_id, intent, reason, target_user_id, idempot
                                  target_user_id=target_user_id)
         body = render(handoff)
         if idempotency_key:
-            IdempotencyRecord.objects.create(account=user.account, user=user, key=idempotency_key, scope=scope,
-                                             request_hash=fingerprint, response_status=201, response_body=body)
+            try:
+                with transaction.atomic():
+                    IdempotencyRecord.objects.create(account=user.account, user=user, key=idempotency_key,
+                                                     scope=scope, request_hash=fingerprint, response_status=201,
+                                                     response_body=body)
+            except IntegrityError:
+                # The same key, at the same moment, on another session (the session lock does not
+                # serialise those): the other request has it. Raising rolls this handoff back.
+                raise Conflict("This Idempotency-Key was already used with a different request.") from None
         return StoredResponse(201, body)

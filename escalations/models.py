@@ -212,3 +212,40 @@ class IdempotencyRecord(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["account", "user", "key"], name="idempotency_key_unique")]
+
+
+class EventType(models.TextChoices):
+    HANDOFF_CREATED = "handoff.created", "handoff.created"
+    HANDOFF_CLAIMED = "handoff.claimed", "handoff.claimed"
+    HANDOFF_ASSESSED = "handoff.assessed", "handoff.assessed"
+    HANDOFF_WAITING = "handoff.waiting", "handoff.waiting"
+    SESSION_RESOLVED = "session.resolved", "session.resolved"
+
+
+class EscalationEvent(models.Model):
+    """The durable record of something that happened in the escalation flow, written in the same
+    transaction as the change itself (docs/realtime.md). Whatever is done per recipient or per
+    channel (bells, emails, chat, PSA notes, webhooks) is fanned out from this row by a worker,
+    after commit; `fanned_out_at` says it is done, so a lost task is found again by the sweeper
+    and a second run does nothing. The request that writes it does a constant amount of work."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="+")
+    type = models.CharField(max_length=40, choices=EventType.choices)
+    handoff = models.ForeignKey(Handoff, null=True, blank=True, on_delete=models.CASCADE, related_name="events")
+    session = models.ForeignKey(PilotSession, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    fanned_out_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        indexes = [
+            # The sweeper: the few events whose fan-out has not run yet, oldest first.
+            models.Index(fields=["created_at"], name="event_pending_fanout_idx",
+                         condition=Q(fanned_out_at__isnull=True)),
+        ]
+
+    def __str__(self):
+        return f"{self.type} {self.pk}"

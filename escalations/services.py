@@ -85,5 +85,5 @@ def session_resolve(*, session: PilotSession, actor, resolution: str) -> PilotSe
         handoff.cancelled_at = now
         handoff.save(update_fields=["cancelled_at"])
         events.handoff_cancelled(handoff)
-    hooks.session_resolved(session)
+    hooks.session_resolved(session, actor=actor)
     return session

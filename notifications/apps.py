@@ -10,11 +10,6 @@ class NotificationsConfig(AppConfig):
         from notifications import fanout
 
         # Idempotent: ready() can run more than once (tests, autoreload).
-        for registry, handler in (
-            (hook_registry.ON_HANDOFF_CREATED, fanout.on_handoff_created),
-            (hook_registry.ON_HANDOFF_CLAIMED, fanout.on_handoff_claimed),
-            (hook_registry.ON_HANDOFF_ASSESSED, fanout.on_handoff_assessed),
-            (hook_registry.ON_SESSION_RESOLVED, fanout.on_session_resolved),
-        ):
-            if handler not in registry:
-                registry.append(handler)
+        # Every escalation event is fanned out (bells, emails, chat, PSA, webhooks) by a worker.
+        if fanout.schedule not in hook_registry.ON_EVENT_RECORDED:
+            hook_registry.ON_EVENT_RECORDED.append(fanout.schedule)

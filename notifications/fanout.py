@@ -1,28 +1,44 @@
-"""Which deliveries each escalation event creates (the hook handlers, registered in apps.py).
+"""The fan-out: everything one escalation event means per recipient and per channel.
 
-Handlers run inside the escalation's transaction (escalations.hooks): they only read the
-database, render the messages and write `Delivery` rows, which the outbox dispatches after
-commit. No network I/O happens here, so the escalate request is as fast with ten channels
-configured as with none, and a channel that is down cannot slow it.
+The escalation domain writes one `EscalationEvent` row in the transaction of the change
+(escalations.hooks) and nothing per recipient. After commit a worker runs `fan_out(event_id)`
+(notifications.tasks.fan_out_event): in ONE transaction, holding the event row's lock, it writes
+the in-app notifications (`notify()`) and the outbox rows of every channel, and marks the event
+fanned out; on commit the bells go out as one message and the deliveries are published. So:
 
-| event | Slack/Teams | email | PSA note | webhooks |
-|---|---|---|---|---|
-| handoff.created | enabled channels | in-app recipients who want email | if ticket | subscribed |
-| handoff.claimed | enabled channels | — | if ticket | subscribed |
-| handoff.assessed | — | — | — | subscribed |
-| session.resolved | — | — | — | subscribed |
-| handoff.waiting (renotify) | — | admins who want email | — | — |
+- a worker killed mid-fan-out rolls it all back (and releases the lock); the task message is
+  redelivered (acks_late) or the sweeper (`sweep_events`) publishes it again: the next run
+  does the whole fan-out once;
+- a fan-out run twice finds the event done (or locked by the other run: SKIP LOCKED) and does
+  nothing; unique constraints (event, user) and (event, target) make a duplicate impossible
+  even so;
+- a rolled-back escalation has no event row: nothing is sent.
+
+| event | bells | Slack/Teams | email | PSA note | webhooks |
+|---|---|---|---|---|---|
+| handoff.created | target, or staff* | enabled channels | bell recipients who want it | if ticket | subscribed |
+| handoff.claimed | the requester | enabled channels | — | if ticket | subscribed |
+| handoff.assessed | — | — | — | — | subscribed |
+| session.resolved | — | — | — | — | subscribed |
+| handoff.waiting (renotify) | the account's admins | — | admins who want email | — | — |
+
+* the target of a hand-off (or of a targeted escalation), else the account's active engineers and
+  admins but the requester.
 """
 
 from __future__ import annotations
 
+import logging
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
-from escalations.events import handoff_created_frame
-from escalations.models import Handoff, HandoffIntent
+from accounts.models import Role, User
+from escalations.handoffs import pickup_link
+from escalations.models import EscalationEvent, EventType, Handoff, HandoffIntent
 from notifications import outbox
 from notifications.models import (
     ChatIdentity,
@@ -32,11 +48,14 @@ from notifications.models import (
     PSAConnection,
     WebhookEndpoint,
 )
+from notifications.services import compose_title, notify
 from notifications.transports import email as email_transport
 from notifications.transports import slack, teams
 
 CHAT_BUILDERS = {"slack": slack.build, "teams": teams.build}
 PROBLEM_EXCERPT = 500
+
+logger = logging.getLogger(__name__)
 
 
 def _iso(dt):
@@ -95,7 +114,8 @@ def _chat(handoff, ctx, *, mention=()) -> list:
         ctx = {**ctx, "mentions": _mentions(mention)}
     return [
         outbox.new(account_id=handoff.account_id, kind=ch.kind, event_type=ctx["event"],
-                   payload=CHAT_BUILDERS[ch.kind](ctx), target=ch.name, handoff=handoff, channel=ch)
+                   payload=CHAT_BUILDERS[ch.kind](ctx), target=ch.name, handoff=handoff, channel=ch,
+                   dedupe_key=f"{ch.kind}:{ch.pk}")
         for ch in channels
     ]
 
@@ -107,7 +127,8 @@ def _emails(handoff, users, *, template: str, event: str, ctx: dict) -> list:
             continue
         message = email_transport.build(template=template, context={**ctx, "user": user}, to=user.email)
         deliveries.append(outbox.new(account_id=handoff.account_id, kind=DeliveryKind.EMAIL, event_type=event,
-                                     payload=message, target=user.email, handoff=handoff, recipient=user))
+                                     payload=message, target=user.email, handoff=handoff, recipient=user,
+                                     dedupe_key=f"email:{user.pk}"))
     return deliveries
 
 
@@ -121,7 +142,7 @@ def _psa(handoff, *, event: str, text: str) -> list:
     return [outbox.new(account_id=handoff.account_id, kind=DeliveryKind.PSA, event_type=event,
                        payload={"ticket_id": ticket, "text": text},
                        target=f"{connection.get_kind_display()} ticket {ticket}",
-                       handoff=handoff, psa_connection=connection)]
+                       handoff=handoff, psa_connection=connection, dedupe_key=f"psa:{connection.pk}")]
 
 
 def _webhooks(*, account_id, event: str, data: dict, handoff=None) -> list:
@@ -130,7 +151,7 @@ def _webhooks(*, account_id, event: str, data: dict, handoff=None) -> list:
         return []
     envelope = {"id": str(uuid.uuid4()), "type": event, "created_at": _iso(timezone.now()), "data": data}
     return [outbox.new(account_id=account_id, kind=DeliveryKind.WEBHOOK, event_type=event, payload=envelope,
-                       target=f"endpoint {e.pk}", handoff=handoff, endpoint=e)
+                       target=f"endpoint {e.pk}", handoff=handoff, endpoint=e, dedupe_key=f"webhook:{e.pk}")
             for e in endpoints]
 
 
@@ -146,57 +167,148 @@ def _psa_note(handoff, *, event: str) -> str:
             f"Handoff: {settings.SITE_URL}/pilot/{session.pk}?pickup=true")
 
 
-# --- Hook handlers ----------------------------------------------------------------------------
+# --- The fan-out of each event type ------------------------------------------------------------
 
-def on_handoff_created(handoff) -> None:
-    handoff = _load(handoff)
-    # The same people as the in-app notifications the handoff manager just wrote.
-    recipients = [n.user for n in handoff.notifications.select_related("user")
-                  .filter(kind__in=[NotificationKind.ESCALATION, NotificationKind.HANDOFF])]
+def _handoff_data(handoff) -> dict:
+    """The webhook payload's view of a new handoff (its own shape, not the websocket frame's)."""
+    return {
+        "id": str(handoff.pk), "session_id": str(handoff.session_id), "intent": handoff.intent,
+        "reason": handoff.reason, "requested_by": _user_ref(handoff.requested_by),
+        "target_user": _user_ref(handoff.target_user), "created_at": _iso(handoff.created_at),
+        "session": {"id": str(handoff.session_id), "title": handoff.session.title,
+                    "client_name": handoff.session.client_name, "psa_ticket_id": handoff.session.psa_ticket_id},
+    }
+
+
+def _created(event, handoff) -> list:
+    if handoff.target_user_id is not None:
+        recipients = [handoff.target_user] if handoff.target_user.is_active else []
+    else:
+        recipients = list(User.objects.for_account(handoff.account).staff().filter(is_active=True)
+                          .exclude(pk=handoff.requested_by_id).order_by("pk"))
+    who = handoff.requested_by.display_name
+    if handoff.intent == HandoffIntent.ESCALATE:
+        kind, title = NotificationKind.ESCALATION, compose_title("{who} escalated “{title}”", who=who,
+                                                                 title=handoff.session.title)
+    else:
+        kind, title = NotificationKind.HANDOFF, compose_title("{who} handed off “{title}” to you", who=who,
+                                                              title=handoff.session.title)
+    notify(event=event, users=recipients, kind=kind, title=title, body=handoff.reason,
+           link=pickup_link(handoff.session_id), handoff=handoff)
     ctx = chat_context(handoff, event="handoff.created")
-    data = dict(handoff_created_frame(handoff)["handoff"])
-    data["session"] = {"id": str(handoff.session_id), "title": handoff.session.title,
-                       "client_name": handoff.session.client_name, "psa_ticket_id": handoff.session.psa_ticket_id}
-    data["link"] = ctx["link"]
-    outbox.save_and_dispatch(
-        _chat(handoff, ctx, mention=recipients)
-        + _emails(handoff, recipients, template="handoff_created", event="handoff.created", ctx=ctx)
-        + _psa(handoff, event="handoff.created", text=_psa_note(handoff, event="handoff.created"))
-        + _webhooks(account_id=handoff.account_id, event="handoff.created", data=data, handoff=handoff)
-    )
+    data = {**_handoff_data(handoff), "link": ctx["link"]}
+    return (_chat(handoff, ctx, mention=recipients)
+            + _emails(handoff, recipients, template="handoff_created", event="handoff.created", ctx=ctx)
+            + _psa(handoff, event="handoff.created", text=_psa_note(handoff, event="handoff.created"))
+            + _webhooks(account_id=handoff.account_id, event="handoff.created", data=data, handoff=handoff))
 
 
-def on_handoff_claimed(handoff) -> None:
-    handoff = _load(handoff)
+def _claimed(event, handoff) -> list:
+    claimer = handoff.claimed_by.display_name
+    notify(event=event, users=[handoff.requested_by], kind=NotificationKind.CLAIMED,
+           title=compose_title("{who} picked up “{title}”", who=claimer, title=handoff.session.title),
+           body=f"{claimer} is now working on it.", link=f"/pilot/{handoff.session_id}", handoff=handoff)
     ctx = chat_context(handoff, event="handoff.claimed")
     data = {"id": str(handoff.pk), "session_id": str(handoff.session_id),
             "claimed_by": _user_ref(handoff.claimed_by), "claimed_at": _iso(handoff.claimed_at)}
-    outbox.save_and_dispatch(
-        _chat(handoff, ctx)
-        + _psa(handoff, event="handoff.claimed", text=_psa_note(handoff, event="handoff.claimed"))
-        + _webhooks(account_id=handoff.account_id, event="handoff.claimed", data=data, handoff=handoff)
-    )
+    return (_chat(handoff, ctx)
+            + _psa(handoff, event="handoff.claimed", text=_psa_note(handoff, event="handoff.claimed"))
+            + _webhooks(account_id=handoff.account_id, event="handoff.claimed", data=data, handoff=handoff))
 
 
-def on_handoff_assessed(handoff) -> None:
-    handoff = Handoff.objects.get(pk=handoff.pk)
+def _assessed(event, handoff) -> list:
     data = {"id": str(handoff.pk), "session_id": str(handoff.session_id),
             "assessment_status": handoff.assessment_status, "assessment": handoff.assessment}
-    outbox.save_and_dispatch(_webhooks(account_id=handoff.account_id, event="handoff.assessed", data=data,
-                                       handoff=handoff))
+    return _webhooks(account_id=handoff.account_id, event="handoff.assessed", data=data, handoff=handoff)
 
 
-def on_session_resolved(session) -> None:
+def _waiting(event, handoff) -> list:
+    """The re-notify policy (notifications.renotify) decided this escalation waited too long."""
+    admins = list(User.objects.for_account(handoff.account).filter(role=Role.ADMIN, is_active=True).order_by("pk"))
+    waited = int((event.created_at - handoff.created_at).total_seconds() // 60)
+    notify(event=event, users=admins, kind=NotificationKind.WAITING,
+           title=compose_title("“{title}” has waited {minutes} min unclaimed", minutes=waited,
+                               title=handoff.session.title),
+           body=handoff.reason, link=pickup_link(handoff.session_id), handoff=handoff)
+    ctx = chat_context(handoff, event="handoff.waiting")
+    ctx["waiting_minutes"] = waited
+    return _emails(handoff, admins, template="handoff_waiting", event="handoff.waiting", ctx=ctx)
+
+
+def _resolved(event) -> list:
+    session = event.session
     data = {"id": str(session.pk), "title": session.title, "status": session.status,
             "resolution": session.resolution, "resolved_at": _iso(session.resolved_at),
             "client_name": session.client_name, "psa_ticket_id": session.psa_ticket_id,
             "owner": _user_ref(session.owner)}
-    outbox.save_and_dispatch(_webhooks(account_id=session.account_id, event="session.resolved", data=data))
+    return _webhooks(account_id=session.account_id, event="session.resolved", data=data)
 
 
-def waiting_emails(handoff, admins) -> None:
-    """The renotify policy's emails to the account's admins (notifications.renotify)."""
-    handoff = _load(handoff)
-    ctx = chat_context(handoff, event="handoff.waiting")
-    ctx["waiting_minutes"] = int((timezone.now() - handoff.created_at).total_seconds() // 60)
-    outbox.save_and_dispatch(_emails(handoff, admins, template="handoff_waiting", event="handoff.waiting", ctx=ctx))
+HANDOFF_EVENTS = {
+    EventType.HANDOFF_CREATED: _created,
+    EventType.HANDOFF_CLAIMED: _claimed,
+    EventType.HANDOFF_ASSESSED: _assessed,
+    EventType.HANDOFF_WAITING: _waiting,
+}
+
+
+def fan_out(event_id) -> int | None:
+    """Fan one event out (see the module's docstring). Returns how many deliveries it wrote, or
+    None when there was nothing to do (done already, being done by another worker, gone)."""
+    with transaction.atomic():
+        event = (EscalationEvent.objects.select_for_update(skip_locked=True)
+                 .filter(pk=event_id, fanned_out_at__isnull=True).first())
+        if event is None:
+            return None
+        if event.type == EventType.SESSION_RESOLVED:
+            event = EscalationEvent.objects.select_related("session__owner").get(pk=event.pk)
+            deliveries = _resolved(event) if event.session_id else []
+        elif event.handoff_id is None:
+            deliveries = []
+        else:
+            deliveries = HANDOFF_EVENTS[event.type](event, _load(event.handoff))
+        for delivery in deliveries:
+            delivery.event = event
+        outbox.save_and_dispatch(deliveries, batch=False)
+        EscalationEvent.objects.filter(pk=event.pk).update(fanned_out_at=timezone.now())
+    return len(deliveries)
+
+
+def schedule(event) -> None:
+    """ON_EVENT_RECORDED handler: queue the event's fan-out once the escalation commits. A broker
+    that is down loses nothing: the event stays pending and `sweep_events` publishes it."""
+    event_id = str(event.pk)
+    transaction.on_commit(lambda: publish(event_id), robust=True)
+
+
+def publish(event_id: str) -> bool:
+    from notifications import tasks
+
+    try:
+        tasks.fan_out_event.apply_async((event_id,))
+    except Exception:  # kombu OperationalError, redis ConnectionError, socket errors...
+        logger.warning("Could not queue the fan-out of event %s (broker unavailable?); the sweeper will.",
+                       event_id, exc_info=True)
+        return False
+    return True
+
+
+# Events whose fan-out has not run this long after they were recorded were lost (broker down at
+# commit, worker killed before a redelivery): publish them again.
+REDISPATCH_EVENTS_AFTER = timedelta(seconds=30)
+SWEEP_EVENTS_BATCH = 500
+
+
+def sweep_events(*, now=None) -> int:
+    """Beat: publish again the fan-out of events still pending after REDISPATCH_EVENTS_AFTER.
+    A duplicate message is harmless (`fan_out` runs each event once)."""
+    now = now or timezone.now()
+    stale = list(EscalationEvent.objects.filter(fanned_out_at__isnull=True,
+                                                created_at__lt=now - REDISPATCH_EVENTS_AFTER)
+                 .order_by("created_at").values_list("pk", flat=True)[:SWEEP_EVENTS_BATCH])
+    published = 0
+    for pk in stale:
+        if not publish(str(pk)):
+            break
+        published += 1
+    return published

@@ -32,6 +32,9 @@ class Notification(models.Model):
     link = models.CharField(max_length=300, blank=True)
     handoff = models.ForeignKey("escalations.Handoff", null=True, blank=True, on_delete=models.CASCADE,
                                 related_name="notifications")
+    # The escalation event this notification was fanned out from: one per recipient and event.
+    event = models.ForeignKey("escalations.EscalationEvent", null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     read_at = models.DateTimeField(null=True, blank=True)
 
@@ -40,6 +43,11 @@ class Notification(models.Model):
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["user", "-created_at"]), models.Index(fields=["user", "read_at"])]
+        constraints = [
+            # A fan-out run twice (a redelivered task) never gives anyone a second bell.
+            models.UniqueConstraint(fields=["event", "user"], name="one_notification_per_event_and_user",
+                                    condition=Q(event__isnull=False)),
+        ]
 
     def __str__(self):
         return self.title
@@ -202,6 +210,11 @@ class Delivery(models.Model):
     target = models.CharField(max_length=300, blank=True, help_text="Readable target: channel name, address, ticket.")
     handoff = models.ForeignKey("escalations.Handoff", null=True, blank=True, on_delete=models.SET_NULL,
                                 related_name="+")
+    # The escalation event this delivery was fanned out from, and which target of it (kind and
+    # target id): each channel gets exactly one delivery per event, however often the fan-out runs.
+    event = models.ForeignKey("escalations.EscalationEvent", null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+")
+    dedupe_key = models.CharField(max_length=80, blank=True)
     body = models.TextField()
     status = models.CharField(max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
     attempts = models.PositiveIntegerField(default=0)
@@ -229,6 +242,10 @@ class Delivery(models.Model):
                          condition=Q(status="pending")),
             models.Index(fields=["locked_at"], name="delivery_sending_idx", condition=Q(status="sending")),
             models.Index(fields=["account", "-created_at"], name="delivery_account_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["event", "dedupe_key"], name="one_delivery_per_event_and_target",
+                                    condition=Q(event__isnull=False)),
         ]
 
     def __str__(self):

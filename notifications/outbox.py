@@ -88,23 +88,29 @@ def dumps(payload: dict) -> str:
 
 
 def new(*, account_id, kind: str, event_type: str, payload: dict, target: str = "", handoff=None,
-        channel=None, endpoint=None, psa_connection=None, recipient=None) -> Delivery:
-    """An unsaved pending delivery; `save_and_dispatch` writes a batch of them."""
+        channel=None, endpoint=None, psa_connection=None, recipient=None, dedupe_key: str = "") -> Delivery:
+    """An unsaved pending delivery; `save_and_dispatch` writes a batch of them. `dedupe_key`
+    names the target within its event (one delivery per event and target)."""
     return Delivery(
         account_id=account_id, kind=kind, event_type=event_type, body=dumps(payload), target=target[:300],
         handoff=handoff, channel=channel, endpoint=endpoint, psa_connection=psa_connection, recipient=recipient,
+        dedupe_key=dedupe_key,
     )
 
 
-def save_and_dispatch(deliveries: list[Delivery]) -> list[Delivery]:
+def save_and_dispatch(deliveries: list[Delivery], *, batch: bool = True) -> list[Delivery]:
     """Write the deliveries in the current transaction (one INSERT) and publish their tasks once
     it commits: one callback per batch, so a broker outage costs one failed connection, not
-    one per row. Nothing is published on rollback."""
+    one per row. Nothing is published on rollback. `batch=False` (a worker, which may spend
+    time per row) publishes each row's task directly instead of one batch message."""
     if not deliveries:
         return []
     Delivery.objects.bulk_create(deliveries)
     ids = [(d.pk, d.kind) for d in deliveries]
-    transaction.on_commit(lambda: dispatch_from_request(ids), robust=True)
+    if batch:
+        transaction.on_commit(lambda: dispatch_from_request(ids), robust=True)
+    else:
+        transaction.on_commit(lambda: dispatch(ids), robust=True)
     return deliveries
 
 

@@ -1,5 +1,5 @@
 """The escalation policy: an escalation still unclaimed `Account.escalation_renotify_minutes`
-after it was raised re-notifies the account's admins, once.
+after it was raised re-notifies the account's admins, once (the `handoff.waiting` event).
 
 Run every minute by celery beat (`notifications.tasks.renotify_waiting_escalations`). "Once" is
 enforced in the database: `admins_renotified_at` is set by a conditional UPDATE, so two beat
@@ -14,11 +14,9 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts.models import Account, Role, User
-from escalations import events
+from accounts.models import Account
+from escalations import hooks
 from escalations.models import Handoff
-from notifications import fanout
-from notifications.models import Notification, NotificationKind
 
 
 def _due(now):
@@ -35,7 +33,9 @@ def _due(now):
 
 
 def renotify_waiting_escalations(*, now=None, limit: int = 200) -> int:
-    """Notify the admins of each overdue unclaimed escalation. Returns how many were handled."""
+    """Record a `handoff.waiting` event for each overdue unclaimed escalation; its fan-out (a
+    worker: notifications.fanout) writes the admins' bells and emails. Constant work per
+    escalation here, whatever the number of admins. Returns how many were handled."""
     now = now or timezone.now()
     handled = 0
     for handoff_id in list(_due(now).values_list("pk", flat=True)[:limit]):
@@ -44,19 +44,6 @@ def renotify_waiting_escalations(*, now=None, limit: int = 200) -> int:
                 admins_renotified_at=now)
             if not won:
                 continue
-            handoff = Handoff.objects.select_related("session", "account").get(pk=handoff_id)
-            admins = list(User.objects.for_account(handoff.account).filter(role=Role.ADMIN, is_active=True))
-            if not admins:
-                continue
-            waited = int((now - handoff.created_at).total_seconds() // 60)
-            notes = Notification.objects.bulk_create([
-                Notification(account_id=handoff.account_id, user=admin, kind=NotificationKind.WAITING,
-                             title=f"“{handoff.session.title}” has waited {waited} min unclaimed",
-                             body=handoff.reason, link=f"/pilot/{handoff.session_id}?pickup=true", handoff=handoff)
-                for admin in admins
-            ])
-            for note in notes:
-                events.notification_created(note)
-            fanout.waiting_emails(handoff, admins)
+            hooks.handoff_waiting(Handoff.objects.get(pk=handoff_id))
             handled += 1
     return handled

@@ -3,8 +3,46 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils import timezone
 
-from notifications.models import ChatIdentity, WebhookEndpoint
+from escalations import events
+from notifications.models import ChatIdentity, Notification, WebhookEndpoint
+
+TITLE_MAX = Notification._meta.get_field("title").max_length
+
+
+def shorten(text: str, limit: int) -> str:
+    """`text` cut to `limit` characters, an ellipsis marking the cut."""
+    text = str(text)
+    if len(text) <= limit:
+        return text
+    return text[: max(limit - 1, 0)].rstrip() + "…"
+
+
+def compose_title(template: str, *, title: str, **parts) -> str:
+    """A notification title built from `template` around a session title: the session title is
+    shortened so the whole always fits the column (a 200-character session title is valid, and
+    so is a long display name), whatever the template adds around it."""
+    frame = template.format(title="", **parts)
+    room = max(TITLE_MAX - len(frame), 12)
+    return shorten(template.format(title=shorten(title, room), **parts), TITLE_MAX)
+
+
+def notify(*, event, users, kind: str, title: str, body: str, link: str, handoff=None) -> list[Notification]:
+    """The one way in-app notifications (the bell) are written: one per user for `event`, in
+    one INSERT, and their frames sent after commit as one message (events.notifications_created).
+    Used by the fan-out of every event type, the re-notify policy included."""
+    users = [u for u in users if u is not None]
+    if not users:
+        return []
+    now = timezone.now()
+    notes = Notification.objects.bulk_create([
+        Notification(account_id=event.account_id, user=u, kind=kind, title=shorten(title, TITLE_MAX), body=body,
+                     link=link, handoff=handoff, event=event, created_at=now)
+        for u in users
+    ])
+    events.notifications_created(notes)
+    return notes
 
 
 @transaction.atomic

@@ -11,9 +11,23 @@ lost message and the sweeper finds it. Routing (settings.CELERY_TASK_ROUTES): `d
 
 from celery import shared_task
 
-from notifications import outbox, renotify
+from notifications import fanout, outbox, renotify
 
 DELIVERY_LIMITS = {"soft_time_limit": 45, "time_limit": 60}
+
+
+@shared_task(name="notifications.tasks.fan_out_event", acks_late=True, ignore_result=True,
+             soft_time_limit=110, time_limit=120)
+def fan_out_event(event_id: str):
+    """Write one escalation event's bells and outbox rows (notifications.fanout), once."""
+    return fanout.fan_out(event_id)
+
+
+@shared_task(name="notifications.tasks.sweep_events", acks_late=True, ignore_result=True,
+             soft_time_limit=25, time_limit=30, expires=60)
+def sweep_events():
+    """Beat, every 30 s: queue again the fan-out of events whose task was lost."""
+    return fanout.sweep_events()
 
 
 @shared_task(name="notifications.tasks.deliver", acks_late=True, ignore_result=True, **DELIVERY_LIMITS)

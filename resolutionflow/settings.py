@@ -138,6 +138,8 @@ CELERY_TASK_ROUTES = {
 CELERY_BEAT_SCHEDULE = {
     # The outbox sweeper: re-queues due retries and deliveries whose dispatch was lost.
     "sweep-deliveries": {"task": "notifications.tasks.sweep_deliveries", "schedule": 30.0},
+    # Re-queue the fan-out of escalation events whose task was lost (broker down, worker killed).
+    "sweep-events": {"task": "notifications.tasks.sweep_events", "schedule": 30.0},
     # Re-notify admins about escalations waiting unclaimed (Account.escalation_renotify_minutes).
     "renotify-waiting-escalations": {"task": "notifications.tasks.renotify_waiting_escalations", "schedule": 60.0},
     # Re-queue AI assessments stuck in `pending` (broker was down), time out the ones pending for an hour.

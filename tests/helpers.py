@@ -169,3 +169,26 @@ def recv_types(ws, types: set[str], timeout=5.0) -> dict:
             assert frame["type"] not in found, f"duplicate {frame['type']} frame"
             found[frame["type"]] = frame
     return found
+
+
+def run_fanouts(capture=None) -> int:
+    """Run the fan-out of every pending escalation event synchronously, as a worker does (the
+    task function itself). `capture` is pytest-django's django_capture_on_commit_callbacks, to
+    run what the fan-out does after its commit (bell frames, publishing deliveries) inside a
+    test transaction; None where the test really commits."""
+    from escalations.models import EscalationEvent
+    from notifications import tasks
+
+    ids = list(EscalationEvent.objects.filter(fanned_out_at__isnull=True).order_by("created_at")
+               .values_list("pk", flat=True))
+
+    def run():
+        for pk in ids:
+            tasks.fan_out_event(str(pk))
+
+    if capture is None:
+        run()
+    else:
+        with capture(execute=True):
+            run()
+    return len(ids)

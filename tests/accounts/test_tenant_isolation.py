@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.helpers import add_step, escalate, make_session
+from tests.helpers import add_step, escalate, make_session, run_fanouts
 
 
 @pytest.fixture
@@ -11,6 +11,7 @@ def acme_world(api, acme_tech, acme_senior, acme_admin):
     session = make_session(tech)
     add_step(tech, session["id"])
     handoff = escalate(tech, session["id"]).json()
+    run_fanouts()
     notification = api(acme_senior).get("/api/v1/notifications").json()["results"][0]
     return {"session": session, "handoff": handoff, "notification": notification}
 
@@ -59,6 +60,7 @@ def test_globex_escalation_notifies_only_globex_staff(api, acme_world, acme_seni
     tech = api(globex_tech)
     session = make_session(tech, title="Globex VPN")
     assert escalate(tech, session["id"]).status_code == 201
+    run_fanouts()
     globex_titles = [n["title"] for n in api(globex_senior).get("/api/v1/notifications").json()["results"]]
     acme_titles = [n["title"] for n in api(acme_senior).get("/api/v1/notifications").json()["results"]]
     assert any("Globex VPN" in t for t in globex_titles)

@@ -8,7 +8,7 @@ from django.db import connection
 
 from escalations.models import Handoff
 from notifications.models import Notification
-from tests.helpers import escalate, make_session, make_user, token_client
+from tests.helpers import escalate, make_session, make_user, run_fanouts, token_client
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -48,6 +48,7 @@ def test_concurrent_claims_have_exactly_one_winner(acme, acme_tech, claimers):
         if r.status_code == 409:
             assert r.json()["claimed_by"]["email"] == winner.email
     # The requester is told once who picked it up.
+    run_fanouts()
     assert Notification.objects.filter(user=acme_tech, kind="claimed").count() == 1
 
 
@@ -60,6 +61,7 @@ def test_the_same_escalation_sent_concurrently_with_one_key_makes_one_handoff(ac
     assert [r.status_code for r in responses] == [201] * 5
     assert len({r.json()["id"] for r in responses}) == 1
     assert Handoff.objects.count() == 1
+    run_fanouts()
     assert Notification.objects.filter(user=acme_senior).count() == 1
 
 
@@ -71,4 +73,5 @@ def test_concurrent_escalations_without_a_key_make_one_handoff(acme_tech, acme_s
     assert sorted(r.status_code for r in responses) == [201] + [409] * 4
     handoff = Handoff.objects.get()
     assert all(r.json()["handoff_id"] == str(handoff.pk) for r in responses if r.status_code == 409)
+    run_fanouts()
     assert Notification.objects.filter(user=acme_senior).count() == 1

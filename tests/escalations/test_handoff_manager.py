@@ -6,7 +6,7 @@ from django.db import transaction
 from escalations import handoffs
 from escalations.models import Handoff, PilotSession
 from notifications.models import Notification
-from tests.helpers import add_step, escalate, make_session
+from tests.helpers import add_step, escalate, make_session, run_fanouts
 
 
 @pytest.fixture
@@ -48,6 +48,8 @@ def test_every_engineer_and_admin_is_notified_with_a_pickup_link(tech, acme_seni
                                                                  acme_tech2, globex_senior):
     session = make_session(tech)
     escalate(tech, session["id"])
+    assert not Notification.objects.exists(), "bells are a worker's job, not the request's"
+    assert run_fanouts() == 1
     notified = set(Notification.objects.values_list("user__email", flat=True))
     assert notified == {"senior@acme.test", "senior2@acme.test", "admin@acme.test"}
     note = Notification.objects.get(user=acme_senior)
@@ -60,6 +62,7 @@ def test_a_named_target_alone_is_notified(tech, acme_senior, acme_senior2):
     response = escalate(tech, session["id"], target_user_id=str(acme_senior2.pk))
     assert response.status_code == 201
     assert response.json()["target_user"]["email"] == "senior2@acme.test"
+    run_fanouts()
     assert list(Notification.objects.values_list("user__email", flat=True)) == ["senior2@acme.test"]
 
 
@@ -147,6 +150,7 @@ def test_a_committed_escalation_sends_its_frames_only_on_commit(acme_tech, acme_
     assert callbacks, "frames are registered for the commit, not sent"
     for callback in callbacks:
         callback()
+    run_fanouts(django_capture_on_commit_callbacks)
 
     async def receive_both():
         return (await layer.receive(queue_channel))["frame"], (await layer.receive(bell_channel))["frame"]
@@ -155,6 +159,27 @@ def test_a_committed_escalation_sends_its_frames_only_on_commit(acme_tech, acme_
     assert card == events.handoff_created_frame(Handoff.objects.get(pk=handoff.pk))
     assert bell["type"] == "notification.created"
     assert bell["notification"]["id"] == str(Notification.objects.get(user=acme_senior).pk)
+
+
+def test_the_bells_of_many_recipients_are_one_message_each_consumer_picks_its_own(
+        acme_tech, acme_senior, acme_senior2, acme_admin, django_capture_on_commit_callbacks):
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+
+    from escalations import events, services
+
+    layer = get_channel_layer()
+    listener = "test.members.listener"
+    async_to_sync(layer.group_add)(events.members_group(acme_tech.account_id), listener)
+    session = services.session_create(actor=acme_tech, title="t", problem="p")
+    with django_capture_on_commit_callbacks(execute=True):
+        handoffs.handoff_create(session=session, actor=acme_tech, intent="escalate", reason="r")
+    run_fanouts(django_capture_on_commit_callbacks)
+    message = async_to_sync(layer.receive)(listener)
+    assert message["type"] == "event.bells"
+    expected = {str(n.user_id): str(n.pk) for n in Notification.objects.all()}
+    assert message["ids"] == expected and len(expected) == 3
+    assert message["frame"]["type"] == "notification.created"
 
 
 def test_claim_hands_the_session_to_the_engineer_and_tells_the_requester(tech, api, acme_senior):
@@ -166,6 +191,7 @@ def test_claim_hands_the_session_to_the_engineer_and_tells_the_requester(tech, a
     assert senior.post(f"/api/v1/sessions/{session['id']}/messages", {"body": "x"}, format="json").status_code == 403
     claimed = senior.post(f"/api/v1/handoffs/{handoff['id']}/claim")
     assert claimed.status_code == 200
+    run_fanouts()
     detail = senior.get(f"/api/v1/sessions/{session['id']}").json()
     assert detail["status"] == "active" and detail["owner"]["email"] == "senior@acme.test"
     assert detail["open_handoff"] is None

@@ -12,6 +12,7 @@ from django.utils import timezone
 from accounts.models import Account, User
 from escalations.models import Handoff, Message, PilotSession, SessionStatus, Step
 from notifications.models import Notification
+from tests.helpers import run_fanouts
 
 pytestmark = pytest.mark.django_db
 
@@ -107,6 +108,7 @@ def test_past_escalations_were_claimed_within_minutes_and_stopped_the_clock():
 def test_acme_has_exactly_one_open_escalation_made_by_the_handoff_manager(django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         seed()
+    run_fanouts(django_capture_on_commit_callbacks)
     open_handoffs = Handoff.objects.unclaimed()
     assert open_handoffs.count() == 1
     handoff = open_handoffs.select_related("session", "requested_by").get()

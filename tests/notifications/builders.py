@@ -16,7 +16,7 @@ from notifications.models import (
     WebhookEndpoint,
     WebhookEvent,
 )
-from tests.helpers import add_step, escalate, make_session
+from tests.helpers import add_step, escalate, make_session, run_fanouts
 
 ALL_EVENTS = list(WebhookEvent.values)
 
@@ -51,6 +51,7 @@ def escalate_and_commit(capture, client, **session_overrides):
             response = escalate(client, session["id"])
         assert callbacks, "the escalation registered no on-commit work"
     assert response.status_code == 201, response.content
+    run_fanouts(capture)  # what the worker does with the escalation's event
     return response.json()
 
 

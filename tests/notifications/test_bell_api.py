@@ -1,12 +1,13 @@
 """The notifications API behind the bell: list, unread filter, mark one / all read."""
 
-from tests.helpers import escalate, make_session
+from tests.helpers import escalate, make_session, run_fanouts
 
 
 def _escalate_twice(api, tech_user):
     tech = api(tech_user)
     for title in ("Printer", "VPN"):
         escalate(tech, make_session(tech, title=title)["id"])
+        run_fanouts()
 
 
 def test_lists_own_notifications_newest_first_with_the_contract_fields(api, acme_tech, acme_senior):

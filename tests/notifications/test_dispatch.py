@@ -3,21 +3,19 @@ and a real Celery worker delivers what the request queued. These tests really co
 
 from __future__ import annotations
 
-import shutil
-import socket
-import subprocess
 import time
+from datetime import timedelta
 
 import pytest
-import redis
 from django.db import transaction
+from django.utils import timezone
 
 from escalations import handoffs
-from escalations.models import Handoff
-from notifications import outbox
+from escalations.models import EscalationEvent, Handoff
+from notifications import fanout, outbox
 from notifications.models import Delivery
 from resolutionflow.celery import app
-from tests.helpers import add_step, escalate, make_session
+from tests.helpers import add_step, escalate, make_session, run_fanouts
 from tests.notifications.builders import psa, slack, teams, webhook
 from tests.notifications.conftest import BROKER_PREFIX, BROKER_URL, use_broker
 from tests.notifications.loopback import Blackhole, dead_port_url
@@ -54,6 +52,7 @@ def test_the_escalate_request_does_no_network_io_to_channels(transactional_db, a
         session = make_session(client, title=f"Baseline {i}")
         add_step(client, session["id"])
         baseline.append(_escalate_timed(client, session["id"])[1])
+    run_fanouts()
     Delivery.objects.all().delete()
 
     hole = Blackhole()
@@ -65,13 +64,17 @@ def test_the_escalate_request_does_no_network_io_to_channels(transactional_db, a
     session = make_session(client, title="With every channel dead")
     add_step(client, session["id"])
     _handoff, with_channels = _escalate_timed(client, session["id"])
+    # The request wrote the event and nothing per channel or recipient.
+    assert not Delivery.objects.exists()
+    assert EscalationEvent.objects.filter(fanned_out_at__isnull=True).count() == 1
+    run_fanouts()  # the worker's part
 
     kinds = sorted(Delivery.objects.values_list("kind", flat=True))
     assert kinds == ["email", "email", "psa", "slack", "teams", "webhook", "webhook"]
     assert set(Delivery.objects.values_list("status", flat=True)) == {"pending"}
     assert set(Delivery.objects.values_list("attempts", flat=True)) == {0}
     assert receiver.requests == [] and hole.connections_waiting() == 0  # nobody was contacted
-    # Dispatched to the broker after commit, within the request: every row has its message.
+    # Dispatched to the broker after the fan-out's commit: every row has its message.
     assert Delivery.objects.filter(dispatched_at__isnull=True).count() == 0
     print(f"\nescalate request: no channels median {sorted(baseline)[1] * 1000:.1f} ms; "
           f"7 deliveries to dead/blackholed targets {with_channels * 1000:.1f} ms")
@@ -108,39 +111,6 @@ def test_a_rolled_back_escalation_writes_and_sends_nothing(transactional_db, api
     assert receiver.requests == []
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def private_redis():
-    """A redis-server of our own on a free port, started when the test says so."""
-    if not shutil.which("redis-server"):
-        pytest.fail("redis-server is required for the broker-outage test (apt-get install redis-server)")
-    port = _free_port()
-    procs = []
-
-    def start():
-        proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                                 "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        procs.append(proc)
-        client = redis.Redis(port=port)
-        for _ in range(100):
-            try:
-                if client.ping():
-                    return
-            except redis.ConnectionError:
-                time.sleep(0.05)
-        raise RuntimeError("private redis-server did not start")
-
-    yield port, start
-    for proc in procs:
-        proc.terminate()
-        proc.wait(5)
-
-
 def test_a_broker_outage_at_commit_loses_nothing_the_sweeper_delivers_when_it_is_back(
         worker, private_redis, api, acme_tech, acme_senior, receivers):
     port, start_redis = private_redis
@@ -152,17 +122,17 @@ def test_a_broker_outage_at_commit_loses_nothing_the_sweeper_delivers_when_it_is
     use_broker(f"redis://127.0.0.1:{port}/0", prefix=BROKER_PREFIX)  # nothing listens there yet
     try:
         handoff, elapsed = _escalate_timed(client, session["id"])  # the escalation itself succeeds
-        rows = Delivery.objects.all()
-        assert {(d.kind, d.status, d.dispatched_at) for d in rows} == {
-            ("slack", "pending", None), ("webhook", "pending", None), ("email", "pending", None)}
+        # Its fan-out could not be queued: the event waits, durable, with nothing lost.
+        [event] = EscalationEvent.objects.all()
+        assert event.fanned_out_at is None and not Delivery.objects.exists()
         assert slack_rx.requests == hook_rx.requests == []
         print(f"\nescalate with the broker down: {elapsed * 1000:.0f} ms")
 
         start_redis()
         use_broker(f"redis://127.0.0.1:{port}/0", prefix=BROKER_PREFIX)
         with worker():
-            swept = outbox.sweep()  # what celery beat runs every 30 s
-            assert swept == {"stuck": 0, "due": 3, "published": 3}
+            # What celery beat runs every 30 s, once the event is overdue.
+            assert fanout.sweep_events(now=timezone.now() + timedelta(minutes=1)) == 1
             assert slack_rx.wait_for(1)[0].path == "/slack"
             assert hook_rx.wait_for(1)[0].json()["data"]["id"] == handoff["id"]
             deadline = time.monotonic() + 10
@@ -174,8 +144,8 @@ def test_a_broker_outage_at_commit_loses_nothing_the_sweeper_delivers_when_it_is
         use_broker(BROKER_URL)
 
 
-def test_a_large_fan_out_is_published_as_one_batch_and_every_delivery_arrives(worker, api, acme_tech, acme_senior,
-                                                                              receivers):
+def test_the_request_publishes_one_fan_out_and_the_worker_delivers_every_channel(worker, api, acme_tech,
+                                                                                  acme_senior, receivers):
     from notifications import tasks
 
     hook_rxs = receivers(5)
@@ -184,24 +154,24 @@ def test_a_large_fan_out_is_published_as_one_batch_and_every_delivery_arrives(wo
     client = api(acme_tech)
     session = make_session(client)
     published = []
-    original = tasks.dispatch_batch.apply_async
+    original = tasks.fan_out_event.apply_async
 
     def spy(args, **kwargs):
         published.append(args[0])
         return original(args, **kwargs)
 
-    tasks.dispatch_batch.apply_async = spy
+    tasks.fan_out_event.apply_async = spy
     try:
         with worker():
             handoff, _ = _escalate_timed(client, session["id"])
-            # Five webhooks and one email: one batch message from the request, not six.
-            assert len(published) == 1 and len(published[0]) == 6
-            assert Delivery.objects.filter(dispatched_at__isnull=True).count() == 0
+            # Five webhooks and one email: one fan-out message from the request, not six.
+            assert published == [str(EscalationEvent.objects.get().pk)]
             for rx in hook_rxs:
                 assert rx.wait_for(1)[0].json()["data"]["id"] == handoff["id"]
             deadline = time.monotonic() + 10
             while Delivery.objects.exclude(status="delivered").exists() and time.monotonic() < deadline:
                 time.sleep(0.05)
     finally:
-        tasks.dispatch_batch.apply_async = original
+        tasks.fan_out_event.apply_async = original
+    assert Delivery.objects.count() == 6
     assert set(Delivery.objects.values_list("status", flat=True)) == {"delivered"}

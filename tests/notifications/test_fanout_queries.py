@@ -1,12 +1,14 @@
-"""The fan-out inside the escalation's transaction costs a fixed number of queries, however
-many channels, endpoints and recipients the account has (one INSERT for all deliveries)."""
+"""An escalation costs the request the same, whatever the account's size: a fixed number of
+queries for 1 engineer or 200, with any number of channels and endpoints. Everything per
+recipient and per channel is written by the worker's fan-out, from the event record."""
 
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from escalations import handoffs, services
-from notifications.models import Delivery
-from tests.helpers import make_user
+from escalations.models import EscalationEvent
+from notifications.models import Delivery, Notification
+from tests.helpers import make_user, run_fanouts
 from tests.notifications.builders import psa, slack, teams, webhook
 
 
@@ -17,16 +19,25 @@ def _escalate(owner, title):
     return len(ctx)
 
 
-def test_escalating_costs_the_same_queries_with_one_or_many_targets(acme, acme_tech, acme_senior):
+def test_escalating_costs_the_same_queries_with_one_or_two_hundred_recipients(acme, acme_tech, acme_senior):
     slack(acme, "https://hooks.example.com/1")
     webhook(acme, "https://hooks.example.com/w1")
     psa(acme, "https://api.example.com")
     few = _escalate(acme_tech, "one")
+    assert not Notification.objects.exists() and not Delivery.objects.exists()
     for i in range(5):
         slack(acme, f"https://hooks.example.com/s{i}")
         teams(acme, f"https://hooks.example.com/t{i}")
         webhook(acme, f"https://hooks.example.com/w{i}")
+    for i in range(199):
         make_user(acme, f"eng{i}@acme.test", "engineer")
     many = _escalate(acme_tech, "two")
     assert many == few, (few, many)
-    assert Delivery.objects.filter(handoff__session__title="two").count() == 6 + 5 + 6 + 1 + 6
+    # The request wrote one event per escalation and nothing per recipient.
+    assert EscalationEvent.objects.filter(fanned_out_at__isnull=True).count() == 2
+    assert not Notification.objects.exists() and not Delivery.objects.exists()
+
+    assert run_fanouts() == 2
+    assert Notification.objects.filter(handoff__session__title="two").count() == 200
+    # chat 11, emails 200, PSA 1, webhooks 6
+    assert Delivery.objects.filter(handoff__session__title="two").count() == 11 + 200 + 1 + 6

@@ -6,6 +6,7 @@ import json
 
 from notifications.models import Delivery
 from resolutionflow.celery import app
+from tests.helpers import run_fanouts
 from tests.notifications.builders import escalate_and_commit, psa, run_due
 
 
@@ -38,6 +39,7 @@ def test_connectwise_gets_an_internal_note_on_escalation_and_on_claim(
 
     with django_capture_on_commit_callbacks(execute=True):
         assert api(acme_senior).post(f"/api/v1/handoffs/{handoff['id']}/claim").status_code == 200
+    run_fanouts(django_capture_on_commit_callbacks)
     run_due(kind="psa")
     assert receiver.requests[1].json()["text"].startswith("ResolutionFlow: Sam Senior picked up this escalation")
 

@@ -8,6 +8,7 @@ from django.utils import timezone
 from escalations.models import Handoff
 from notifications import tasks
 from notifications.models import Delivery, Notification
+from tests.helpers import run_fanouts
 from tests.notifications.builders import escalate_and_commit, run_due
 
 
@@ -24,6 +25,7 @@ def test_admins_are_renotified_once_after_the_accounts_delay(
     _age(handoff["id"], 11)
     with django_capture_on_commit_callbacks(execute=True):
         assert tasks.renotify_waiting_escalations() == 1
+    run_fanouts(django_capture_on_commit_callbacks)
     note = Notification.objects.get(kind="waiting")
     assert note.user == acme_admin and note.link == f"/pilot/{handoff['session_id']}?pickup=true"
     assert "waited 11 min" in note.title
@@ -41,6 +43,7 @@ def test_claimed_and_resolved_escalations_are_not_renotified_and_the_delay_is_pe
     client = api(acme_tech)
     claimed = escalate_and_commit(django_capture_on_commit_callbacks, client, title="one")
     api(acme_senior).post(f"/api/v1/handoffs/{claimed['id']}/claim")
+    run_fanouts()
     waiting = escalate_and_commit(django_capture_on_commit_callbacks, client, title="two")
     _age(claimed["id"], 60)
     _age(waiting["id"], 20)
@@ -49,6 +52,7 @@ def test_claimed_and_resolved_escalations_are_not_renotified_and_the_delay_is_pe
     assert tasks.renotify_waiting_escalations() == 0
     _age(waiting["id"], 31)
     assert tasks.renotify_waiting_escalations() == 1
+    run_fanouts()
     assert list(Notification.objects.filter(kind="waiting").values_list("handoff_id", flat=True)) == [
         Handoff.objects.get(pk=waiting["id"]).pk]
 
@@ -61,5 +65,6 @@ def test_an_admin_who_turned_email_off_gets_only_the_in_app_notification(
     Delivery.objects.all().delete()
     _age(handoff["id"], 15)
     assert tasks.renotify_waiting_escalations() == 1
+    run_fanouts()
     assert Notification.objects.filter(kind="waiting", user=acme_admin).count() == 1
     assert not Delivery.objects.exists()

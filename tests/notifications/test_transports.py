@@ -7,6 +7,7 @@ import pytest
 from django.core import mail
 
 from notifications.models import ChatIdentity, Delivery, DeliveryStatus
+from tests.helpers import run_fanouts
 from tests.notifications.builders import escalate_and_commit, run_due, slack, teams, verify_signature, webhook
 
 
@@ -107,6 +108,7 @@ def test_webhooks_only_get_the_events_they_subscribed_to_and_only_of_their_accou
     handoff = escalate_and_commit(django_capture_on_commit_callbacks, api(acme_tech))
     with django_capture_on_commit_callbacks(execute=True):
         assert api(acme_senior).post(f"/api/v1/handoffs/{handoff['id']}/claim").status_code == 200
+    run_fanouts(django_capture_on_commit_callbacks)
     run_due()
     assert [r.json()["type"] for r in claims_only.requests] == ["handoff.claimed"]
     assert sorted(r.json()["type"] for r in everything.requests) == ["handoff.claimed", "handoff.created"]
@@ -130,6 +132,7 @@ def test_session_resolved_and_handoff_assessed_reach_webhooks(
     Handoff.objects.filter(pk=handoff["id"]).update(assessment_status="ready", assessment={"summary": "s"})
     with django_capture_on_commit_callbacks(execute=True):
         hooks.handoff_assessed(Handoff.objects.get(pk=handoff["id"]))
+    run_fanouts(django_capture_on_commit_callbacks)
     run_due()
     events = {r.json()["type"]: r.json()["data"] for r in receiver.requests}
     assert events["session.resolved"]["resolution"] == "Reset MFA"
@@ -167,6 +170,7 @@ def test_a_targeted_escalation_emails_the_target_only(
         response = client.post(f"/api/v1/sessions/{session['id']}/escalate",
                                {"reason": "r", "target_user_id": str(acme_senior2.pk)}, format="json")
     assert response.status_code == 201
+    run_fanouts(django_capture_on_commit_callbacks)
     run_due()
     assert [m.to for m in mail.outbox] == [["senior2@acme.test"]]
     assert json.loads(Delivery.objects.get().body)["to"] == ["senior2@acme.test"]

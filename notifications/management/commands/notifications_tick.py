@@ -9,20 +9,22 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from notifications import outbox, renotify
+from notifications import fanout, outbox, renotify
 
 
 class Command(BaseCommand):
-    help = "Sweep the outbox (due retries, lost dispatches) and re-notify admins about waiting escalations."
+    help = ("Re-queue lost event fan-outs, sweep the outbox (due retries, lost dispatches) and "
+            "re-notify admins about waiting escalations.")
 
     def add_arguments(self, parser):
         parser.add_argument("--every", type=float, default=0, help="Repeat every N seconds (default: run once).")
 
     def handle(self, *args, every=0, **options):
         while True:
+            events = fanout.sweep_events()
             swept = outbox.sweep()
             renotified = renotify.renotify_waiting_escalations()
-            self.stdout.write(f"outbox: {swept}; escalations renotified: {renotified}")
+            self.stdout.write(f"events re-queued: {events}; outbox: {swept}; escalations renotified: {renotified}")
             if not every:
                 return
             time.sleep(every)
