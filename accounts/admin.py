@@ -3,7 +3,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from knox.models import AuthToken
 
-from accounts.admin_scoping import AccountScopedAdmin
+from accounts.admin_scoping import AccountScopedAdmin, is_account_admin_request
 from accounts.models import Account, User
 
 admin.site.unregister(AuthToken) if admin.site.is_registered(AuthToken) else None
@@ -24,13 +24,13 @@ class AccountAdmin(admin.ModelAdmin):
         return () if request.user.is_superuser else ("slug", "created_at")
 
     def has_module_permission(self, request):
-        return request.user.is_superuser or request.user.is_account_admin
+        return request.user.is_superuser or is_account_admin_request(request)
 
     def has_view_permission(self, request, obj=None):
-        return request.user.is_superuser or request.user.is_account_admin
+        return request.user.is_superuser or is_account_admin_request(request)
 
     def has_change_permission(self, request, obj=None):
-        return request.user.is_superuser or request.user.is_account_admin
+        return request.user.is_superuser or is_account_admin_request(request)
 
     def has_add_permission(self, request):
         return request.user.is_superuser

@@ -14,6 +14,14 @@ def _is_operator(request):
     return request.user.is_superuser
 
 
+def is_account_admin_request(request) -> bool:
+    """An active, signed-in admin of an account. Safe for anonymous visitors: the admin asks every
+    ModelAdmin for its module permission even on the login page (`AdminSite.each_context`), and
+    `AnonymousUser` has no `is_account_admin`."""
+    user = request.user
+    return bool(user.is_authenticated and user.is_active and getattr(user, "is_account_admin", False))
+
+
 class AccountScopedAdmin(admin.ModelAdmin):
     # ORM path from the model to its account.
     account_path = "account"
@@ -62,7 +70,7 @@ class AccountScopedAdmin(admin.ModelAdmin):
 
     # Account admins administer their own account: model permissions are implied by the role.
     def _account_admin(self, request):
-        return request.user.is_active and request.user.is_account_admin
+        return is_account_admin_request(request)
 
     def has_module_permission(self, request):
         return _is_operator(request) or self._account_admin(request)
