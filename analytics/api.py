@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
@@ -14,9 +15,16 @@ from accounts.permissions import IsStaffRole
 from analytics import metrics
 
 
+def latest_day() -> date:
+    """The last day a range may name: tomorrow (UTC), so a client a timezone ahead can ask for
+    its "today". Later days hold nothing, and 9999-12-31 + 1 day overflowed (issue #10)."""
+    return timezone.now().astimezone(UTC).date() + timedelta(days=1)
+
+
 class WindowQuerySerializer(serializers.Serializer):
     """`?period=7d|30d|90d` (default 30d), or an explicit `start`/`end` pair of ISO dates (both
-    inclusive, UTC days), which takes precedence over `period`."""
+    inclusive, UTC days), which takes precedence over `period`. Dates lie between
+    `metrics.EARLIEST_DAY` and tomorrow; a range covers at most `metrics.MAX_RANGE_DAYS` days."""
 
     period = serializers.ChoiceField(
         choices=list(metrics.PERIODS), required=False, default=metrics.DEFAULT_PERIOD,
@@ -24,6 +32,18 @@ class WindowQuerySerializer(serializers.Serializer):
     )
     start = serializers.DateField(required=False, input_formats=["iso-8601"])
     end = serializers.DateField(required=False, input_formats=["iso-8601"])
+
+    def _in_bounds(self, value: date) -> date:
+        latest = latest_day()
+        if not metrics.EARLIEST_DAY <= value <= latest:
+            raise ValidationError(f"Use a date between {metrics.EARLIEST_DAY.isoformat()} and {latest.isoformat()}.")
+        return value
+
+    def validate_start(self, value):
+        return self._in_bounds(value)
+
+    def validate_end(self, value):
+        return self._in_bounds(value)
 
     def validate(self, attrs):
         start, end = attrs.get("start"), attrs.get("end")

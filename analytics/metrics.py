@@ -34,8 +34,10 @@ from escalations.models import Handoff
 
 PERIODS = {"7d": 7, "30d": 30, "90d": 90}
 DEFAULT_PERIOD = "30d"
-# Explicit start/end ranges are bounded so one request cannot scan years of history.
+# Explicit start/end ranges are bounded so one request cannot scan years of history, and their
+# dates lie between EARLIEST_DAY and tomorrow (analytics.api.WindowQuerySerializer).
 MAX_RANGE_DAYS = 366
+EARLIEST_DAY = date(2000, 1, 1)
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -21,10 +22,24 @@ def _mine(request):
     return Notification.objects.for_account(request.user.account).filter(user=request.user)
 
 
+UNREAD_VALUES = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+
+
+def _unread_filter(params) -> bool:
+    """`?unread=true` keeps the unread ones; absent or empty, `false`, `0` or `no`: all of them.
+    Anything else is a 400, not silently "all" (issue #10)."""
+    value = params.get("unread", "").strip().lower()
+    if value == "":
+        return False
+    if value not in UNREAD_VALUES:
+        raise ValidationError({"unread": ["Use true or false."]})
+    return UNREAD_VALUES[value]
+
+
 class NotificationList(generics.ListAPIView):
     serializer_class = NotificationSerializer
 
-    @extend_schema(parameters=[OpenApiParameter("unread", bool)])
+    @extend_schema(parameters=[OpenApiParameter("unread", bool, description="true: only unread ones.")])
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
@@ -32,7 +47,7 @@ class NotificationList(generics.ListAPIView):
         if getattr(self, "swagger_fake_view", False):  # schema generation
             return Notification.objects.none()
         qs = _mine(self.request).order_by("-created_at")
-        if self.request.query_params.get("unread", "").lower() in {"1", "true", "yes"}:
+        if _unread_filter(self.request.query_params):
             qs = qs.filter(read_at__isnull=True)
         return qs
 
