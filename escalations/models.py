@@ -237,6 +237,8 @@ class EscalationEvent(models.Model):
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                               related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
+    # The fan-out's two phases (notifications.fanout): the bells written, then every delivery.
+    notified_at = models.DateTimeField(null=True, blank=True)
     fanned_out_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -2,13 +2,15 @@
 
 The escalation domain writes one `EscalationEvent` row in the transaction of the change
 (escalations.hooks) and nothing per recipient. After commit a worker runs `fan_out(event_id)`
-(notifications.tasks.fan_out_event): in ONE transaction, holding the event row's lock, it writes
-the in-app notifications (`notify()`) and the outbox rows of every channel, and marks the event
-fanned out; on commit the bells go out as one message and the deliveries are published. So:
+(notifications.tasks.fan_out_event, on its own `fanout` queue so it never waits behind
+deliveries) in two phases, each ONE transaction holding the event row's lock: the in-app
+notifications (`notify()`, their frames sent on commit as one message), then the outbox rows
+of every channel (published on commit). Each phase marks the event (`notified_at`,
+`fanned_out_at`). So:
 
-- a worker killed mid-fan-out rolls it all back (and releases the lock); the task message is
+- a worker killed mid-phase rolls that phase back (and releases the lock); the task message is
   redelivered (acks_late) or the sweeper (`sweep_events`) publishes it again: the next run
-  does the whole fan-out once;
+  does what is left, once;
 - a fan-out run twice finds the event done (or locked by the other run: SKIP LOCKED) and does
   nothing; unique constraints (event, user) and (event, target) make a duplicate impossible
   even so;
@@ -38,7 +40,7 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from escalations.handoffs import pickup_link
-from escalations.models import EscalationEvent, EventType, Handoff, HandoffIntent
+from escalations.models import EscalationEvent, EventType, Handoff, HandoffIntent, PilotSession
 from notifications import outbox
 from notifications.models import (
     ChatIdentity,
@@ -180,12 +182,19 @@ def _handoff_data(handoff) -> dict:
     }
 
 
-def _created(event, handoff) -> list:
+def _created_recipients(handoff) -> list:
     if handoff.target_user_id is not None:
-        recipients = [handoff.target_user] if handoff.target_user.is_active else []
-    else:
-        recipients = list(User.objects.for_account(handoff.account).staff().filter(is_active=True)
-                          .exclude(pk=handoff.requested_by_id).order_by("pk"))
+        return [handoff.target_user] if handoff.target_user.is_active else []
+    return list(User.objects.for_account(handoff.account).staff().filter(is_active=True)
+                .exclude(pk=handoff.requested_by_id).order_by("pk"))
+
+
+def _bell_recipients(event) -> list:
+    """Who got this event's bells (phase 1): the email recipients of phase 2 are the same people."""
+    return list(User.objects.filter(notifications__event=event).order_by("pk"))
+
+
+def _created_bells(event, handoff) -> None:
     who = handoff.requested_by.display_name
     if handoff.intent == HandoffIntent.ESCALATE:
         kind, title = NotificationKind.ESCALATION, compose_title("{who} escalated “{title}”", who=who,
@@ -193,8 +202,12 @@ def _created(event, handoff) -> list:
     else:
         kind, title = NotificationKind.HANDOFF, compose_title("{who} handed off “{title}” to you", who=who,
                                                               title=handoff.session.title)
-    notify(event=event, users=recipients, kind=kind, title=title, body=handoff.reason,
+    notify(event=event, users=_created_recipients(handoff), kind=kind, title=title, body=handoff.reason,
            link=pickup_link(handoff.session_id), handoff=handoff)
+
+
+def _created_deliveries(event, handoff) -> list:
+    recipients = _bell_recipients(event)
     ctx = chat_context(handoff, event="handoff.created")
     data = {**_handoff_data(handoff), "link": ctx["link"]}
     return (_chat(handoff, ctx, mention=recipients)
@@ -203,11 +216,14 @@ def _created(event, handoff) -> list:
             + _webhooks(account_id=handoff.account_id, event="handoff.created", data=data, handoff=handoff))
 
 
-def _claimed(event, handoff) -> list:
+def _claimed_bells(event, handoff) -> None:
     claimer = handoff.claimed_by.display_name
     notify(event=event, users=[handoff.requested_by], kind=NotificationKind.CLAIMED,
            title=compose_title("{who} picked up “{title}”", who=claimer, title=handoff.session.title),
            body=f"{claimer} is now working on it.", link=f"/pilot/{handoff.session_id}", handoff=handoff)
+
+
+def _claimed_deliveries(event, handoff) -> list:
     ctx = chat_context(handoff, event="handoff.claimed")
     data = {"id": str(handoff.pk), "session_id": str(handoff.session_id),
             "claimed_by": _user_ref(handoff.claimed_by), "claimed_at": _iso(handoff.claimed_at)}
@@ -216,27 +232,32 @@ def _claimed(event, handoff) -> list:
             + _webhooks(account_id=handoff.account_id, event="handoff.claimed", data=data, handoff=handoff))
 
 
-def _assessed(event, handoff) -> list:
+def _assessed_deliveries(event, handoff) -> list:
     data = {"id": str(handoff.pk), "session_id": str(handoff.session_id),
             "assessment_status": handoff.assessment_status, "assessment": handoff.assessment}
     return _webhooks(account_id=handoff.account_id, event="handoff.assessed", data=data, handoff=handoff)
 
 
-def _waiting(event, handoff) -> list:
+def _waited_minutes(event, handoff) -> int:
+    return int((event.created_at - handoff.created_at).total_seconds() // 60)
+
+
+def _waiting_bells(event, handoff) -> None:
     """The re-notify policy (notifications.renotify) decided this escalation waited too long."""
     admins = list(User.objects.for_account(handoff.account).filter(role=Role.ADMIN, is_active=True).order_by("pk"))
-    waited = int((event.created_at - handoff.created_at).total_seconds() // 60)
     notify(event=event, users=admins, kind=NotificationKind.WAITING,
-           title=compose_title("“{title}” has waited {minutes} min unclaimed", minutes=waited,
-                               title=handoff.session.title),
+           title=compose_title("“{title}” has waited {minutes} min unclaimed",
+                               minutes=_waited_minutes(event, handoff), title=handoff.session.title),
            body=handoff.reason, link=pickup_link(handoff.session_id), handoff=handoff)
+
+
+def _waiting_deliveries(event, handoff) -> list:
     ctx = chat_context(handoff, event="handoff.waiting")
-    ctx["waiting_minutes"] = waited
-    return _emails(handoff, admins, template="handoff_waiting", event="handoff.waiting", ctx=ctx)
+    ctx["waiting_minutes"] = _waited_minutes(event, handoff)
+    return _emails(handoff, _bell_recipients(event), template="handoff_waiting", event="handoff.waiting", ctx=ctx)
 
 
-def _resolved(event) -> list:
-    session = event.session
+def _resolved_deliveries(event, session) -> list:
     data = {"id": str(session.pk), "title": session.title, "status": session.status,
             "resolution": session.resolution, "resolved_at": _iso(session.resolved_at),
             "client_name": session.client_name, "psa_ticket_id": session.psa_ticket_id,
@@ -244,29 +265,54 @@ def _resolved(event) -> list:
     return _webhooks(account_id=session.account_id, event="session.resolved", data=data)
 
 
-HANDOFF_EVENTS = {
-    EventType.HANDOFF_CREATED: _created,
-    EventType.HANDOFF_CLAIMED: _claimed,
-    EventType.HANDOFF_ASSESSED: _assessed,
-    EventType.HANDOFF_WAITING: _waiting,
+# Per event type: (write its bells, build its deliveries). Both take (event, subject), the subject
+# being the handoff, or the session for session.resolved.
+PHASES = {
+    EventType.HANDOFF_CREATED: (_created_bells, _created_deliveries),
+    EventType.HANDOFF_CLAIMED: (_claimed_bells, _claimed_deliveries),
+    EventType.HANDOFF_ASSESSED: (None, _assessed_deliveries),
+    EventType.HANDOFF_WAITING: (_waiting_bells, _waiting_deliveries),
+    EventType.SESSION_RESOLVED: (None, _resolved_deliveries),
 }
 
 
+def _subject(event):
+    if event.type == EventType.SESSION_RESOLVED:
+        return (PilotSession.objects.select_related("owner").filter(pk=event.session_id).first()
+                if event.session_id else None)
+    return _load(event.handoff) if event.handoff_id else None
+
+
+def _locked(event_id, **pending):
+    """The event, locked for this transaction, if the phase is still to do and no other worker
+    holds it (SKIP LOCKED: a concurrent run of the same fan-out returns at once)."""
+    return (EscalationEvent.objects.select_for_update(skip_locked=True)
+            .filter(pk=event_id, **pending).first())
+
+
 def fan_out(event_id) -> int | None:
-    """Fan one event out (see the module's docstring). Returns how many deliveries it wrote, or
-    None when there was nothing to do (done already, being done by another worker, gone)."""
+    """Fan one event out, in two phases, each one transaction under the event's row lock:
+
+    1. the bells (one INSERT for every recipient, `notified_at` set), sent on commit as one
+       message: what people see first must not wait behind rendering hundreds of emails;
+    2. the outbox rows of every channel (`fanned_out_at` set), published on commit.
+
+    A phase that was done is skipped on a rerun; a phase killed midway is rolled back whole.
+    Returns how many deliveries phase 2 wrote, or None when there was nothing to do."""
     with transaction.atomic():
-        event = (EscalationEvent.objects.select_for_update(skip_locked=True)
-                 .filter(pk=event_id, fanned_out_at__isnull=True).first())
+        event = _locked(event_id, notified_at__isnull=True, fanned_out_at__isnull=True)
+        if event is not None:
+            write_bells = PHASES[event.type][0]
+            subject = _subject(event)
+            if write_bells is not None and subject is not None:
+                write_bells(event, subject)
+            EscalationEvent.objects.filter(pk=event.pk).update(notified_at=timezone.now())
+    with transaction.atomic():
+        event = _locked(event_id, fanned_out_at__isnull=True)
         if event is None:
             return None
-        if event.type == EventType.SESSION_RESOLVED:
-            event = EscalationEvent.objects.select_related("session__owner").get(pk=event.pk)
-            deliveries = _resolved(event) if event.session_id else []
-        elif event.handoff_id is None:
-            deliveries = []
-        else:
-            deliveries = HANDOFF_EVENTS[event.type](event, _load(event.handoff))
+        subject = _subject(event)
+        deliveries = PHASES[event.type][1](event, subject) if subject is not None else []
         for delivery in deliveries:
             delivery.event = event
         outbox.save_and_dispatch(deliveries, batch=False)
@@ -281,11 +327,18 @@ def schedule(event) -> None:
     transaction.on_commit(lambda: publish(event_id), robust=True)
 
 
-def publish(event_id: str) -> bool:
-    from notifications import tasks
+# The Celery task that runs `fan_out`. `notifications.tasks` imports this module, so this one does
+# not import it back: NotificationsConfig.ready hands the task over with `use_tasks`.
+_tasks: dict = {}
 
+
+def use_tasks(*, fan_out_event) -> None:
+    _tasks.update(fan_out_event=fan_out_event)
+
+
+def publish(event_id: str) -> bool:
     try:
-        tasks.fan_out_event.apply_async((event_id,))
+        _tasks["fan_out_event"].apply_async((event_id,))
     except Exception:  # kombu OperationalError, redis ConnectionError, socket errors...
         logger.warning("Could not queue the fan-out of event %s (broker unavailable?); the sweeper will.",
                        event_id, exc_info=True)

@@ -104,11 +104,26 @@ AUTH_USER_MODEL = "accounts.User"
 REDIS_URL = env.str("REDIS_URL", default="")
 # Parallel test workers (and anyone sharing one Redis) keep their own key space.
 CHANNEL_LAYER_PREFIX = env.str("CHANNEL_LAYER_PREFIX", default="asgi")
-if REDIS_URL:
+# The layer, chosen on purpose (docs/realtime.md): channels-redis' RedisChannelLayer ("core").
+# `pubsub` (RedisPubSubChannelLayer) exists for the benchmark's comparison only: the presence
+# store needs core's Redis connection, and core keeps a frame for a consumer that is briefly
+# busy (capacity per channel) where pub/sub drops it.
+CHANNEL_LAYER_BACKEND = env.str("CHANNEL_LAYER_BACKEND", default="core")
+if CHANNEL_LAYER_BACKEND not in ("core", "pubsub"):
+    raise ImproperlyConfigured("CHANNEL_LAYER_BACKEND must be 'core' or 'pubsub'.")
+if REDIS_URL and CHANNEL_LAYER_BACKEND == "pubsub":
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+                                  "CONFIG": {"hosts": [REDIS_URL], "prefix": CHANNEL_LAYER_PREFIX}}}
+elif REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": CHANNEL_LAYER_PREFIX, "capacity": 1500},
+            # capacity: frames a socket may have waiting before new ones are dropped. One
+            # escalation puts two on each engineer's channel (card, bell): 1,500 absorbs a
+            # burst of hundreds. expiry: a frame not read within 60 s is stale. group_expiry:
+            # a membership lasts a day; consumers re-join on their pings (REJOIN_SECONDS).
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": CHANNEL_LAYER_PREFIX, "capacity": 1500,
+                       "expiry": 60, "group_expiry": 86400},
         }
     }
 else:
@@ -132,6 +147,8 @@ CELERY_TASK_ROUTES = {
     "escalations.tasks.*": {"queue": "assessment"},
     # PSA notes go to the psa queue (slow vendor APIs must not hold up chat and email).
     "notifications.tasks.deliver_psa": {"queue": "psa"},
+    # The fan-out of escalation events (bells first) never waits behind a backlog of deliveries.
+    "notifications.tasks.fan_out_event": {"queue": "fanout"},
     "notifications.tasks.*": {"queue": "notifications"},
     "escalations.psa.tasks.*": {"queue": "psa"},
 }

@@ -1,13 +1,18 @@
-"""Benchmark: escalate POST → `handoff.created` frame at 50 connected engineers (full stack).
+"""Benchmark: escalate POST → frames on every engineer's socket, at S = 10, 100 and 500 engineers of
+one account (full stack: daphne + a Celery worker + PostgreSQL + Redis, DEBUG=0).
 
 Not a test: run it by hand and record the figures in docs/performance.md.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/rf_bench_ws REDIS_URL=redis://127.0.0.1:6379/0 \
-        .venv/bin/python tests/load/bench_ws_latency.py --engineers 50 --escalations 200
+    .venv/bin/python tests/load/bench_ws_latency.py                    # S = 10, 100, 500; 30 escalations each
+    .venv/bin/python tests/load/bench_ws_latency.py --sizes 10 100 --escalations 50 --layer pubsub
 
-It creates (or reuses) the database, migrates it, starts daphne (ASGI, channels-redis) in a
-subprocess, connects the engineers over real websockets with API tokens, then for each escalation
-measures, per engineer, the time from sending the POST to receiving the frame.
+It creates (or reuses) its own database, migrates it, starts daphne and a worker in subprocesses,
+and per size: connects S engineers over real websockets (API tokens; the account's engineers ARE
+the sockets), then per escalation times, from just before the POST, the `handoff.created` card
+and the `notification.created` bell on every socket. A frame that has not arrived 5 s after the
+POST is counted lost. The floor is `POST /api/v1/sessions` (token auth, throttle, one insert) on
+the same server in the same run. It prints the load average and counts ERROR/Traceback lines in
+the server's and the worker's logs.
 """
 
 import argparse
@@ -17,6 +22,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -25,120 +31,178 @@ sys.path.insert(0, str(ROOT))
 
 from tests.load.common import BENCH_KEY, ensure_database, percentile  # noqa: E402
 
+LOST_AFTER = 5.0
 
-def setup_people(engineers: int):
-    import django
 
-    django.setup()
+def setup_people(size: int):
+    """The account `bench-<size>` with one technician and `size` engineers; returns tokens."""
     from accounts.models import Account, User
     from accounts.services import api_token_create
 
-    account, _ = Account.objects.get_or_create(slug="bench", defaults={"name": "Bench MSP"})
-    tech, _ = User.objects.get_or_create(email="tech@bench.test", defaults={"account": account, "role": "technician"})
+    account, _ = Account.objects.get_or_create(slug=f"bench-{size}", defaults={"name": f"Bench MSP {size}"})
+    tech, _ = User.objects.get_or_create(email=f"tech@bench{size}.test",
+                                         defaults={"account": account, "role": "technician"})
     tokens = []
-    for i in range(engineers):
-        user, _ = User.objects.get_or_create(email=f"eng{i}@bench.test",
-                                             defaults={"account": account, "role": "engineer"})
+    for i in range(size):
+        user, _ = User.objects.get_or_create(email=f"eng{i}@bench{size}.test",
+                                             defaults={"account": account, "role": "engineer", "name": f"Eng {i}"})
         tokens.append(api_token_create(user=user))
     return api_token_create(user=tech), tokens
 
 
-async def run(args, tech_token, eng_tokens, base, ws_base):
+async def measure(*, tech_token, eng_tokens, base, ws_base, escalations, warmup):
     import httpx
     from websockets.asyncio.client import connect
 
     sockets = []
     for token in eng_tokens:
         ws = await connect(f"{ws_base}/ws/escalations/", additional_headers={"Authorization": f"Token {token}"},
-                           max_queue=None)
+                           max_queue=None, open_timeout=30)
         assert json.loads(await ws.recv()) == {"type": "ready"}
         sockets.append(ws)
 
-    async def wait_for(ws, handoff_id_future):
-        while True:
-            frame = json.loads(await ws.recv())
-            if frame["type"] == "handoff.created":
-                arrived = time.perf_counter()
-                hid = await handoff_id_future
-                if frame["handoff"]["id"] == hid:
-                    return arrived
+    # Every frame each socket receives: (kind, key) -> arrival time. key: handoff id for cards,
+    # session id (from the pickup link) for bells.
+    seen = [dict() for _ in sockets]
 
-    latencies, last_arrivals, post_times = [], [], []
+    async def reader(i, ws):
+        try:
+            async for raw in ws:
+                frame = json.loads(raw)
+                now = time.perf_counter()
+                if frame["type"] == "handoff.created":
+                    seen[i][("card", frame["handoff"]["id"])] = now
+                elif frame["type"] == "notification.created":
+                    link = frame["notification"]["link"] or ""
+                    seen[i][("bell", link.split("/pilot/")[-1].split("?")[0])] = now
+        except Exception:
+            return
+
+    readers = [asyncio.create_task(reader(i, ws)) for i, ws in enumerate(sockets)]
+    card_ms, bell_ms, post_ms, floor_ms = [], [], [], []
+    lost_cards = lost_bells = 0
     headers = {"Authorization": f"Token {tech_token}"}
-    async with httpx.AsyncClient(base_url=f"{base}/api/v1", headers=headers, timeout=10) as http:
-        for i in range(args.escalations + args.warmup):
-            session = (await http.post("/sessions", json={"title": f"Bench {i}", "problem": "p"})).json()
-            loop = asyncio.get_running_loop()
-            hid_future = loop.create_future()
-            waiters = [asyncio.create_task(wait_for(ws, hid_future)) for ws in sockets]
+    async with httpx.AsyncClient(base_url=f"{base}/api/v1", headers=headers, timeout=30) as http:
+        for i in range(escalations + warmup):
+            t_floor = time.perf_counter()
+            response = await http.post("/sessions", json={"title": f"Bench {i}", "problem": "p"})
+            floor = (time.perf_counter() - t_floor) * 1000
+            session = response.json()
             t0 = time.perf_counter()
             response = await http.post(f"/sessions/{session['id']}/escalate", json={"reason": "bench"})
             t_post = time.perf_counter()
-            hid_future.set_result(response.json()["id"])
-            arrivals = await asyncio.wait_for(asyncio.gather(*waiters), timeout=10)
-            if i >= args.warmup:
-                post_times.append((t_post - t0) * 1000)
-                latencies.extend((a - t0) * 1000 for a in arrivals)
-                last_arrivals.append((max(arrivals) - t0) * 1000)
+            assert response.status_code == 201, response.text
+            hid, sid = response.json()["id"], session["id"]
+            deadline = t0 + LOST_AFTER
+            while time.perf_counter() < deadline:
+                if all(("card", hid) in s and ("bell", sid) in s for s in seen):
+                    break
+                await asyncio.sleep(0.002)
+            if i < warmup:
+                continue
+            floor_ms.append(floor)
+            post_ms.append((t_post - t0) * 1000)
+            for s in seen:
+                if ("card", hid) in s:
+                    card_ms.append((s[("card", hid)] - t0) * 1000)
+                else:
+                    lost_cards += 1
+                if ("bell", sid) in s:
+                    bell_ms.append((s[("bell", sid)] - t0) * 1000)
+                else:
+                    lost_bells += 1
+            await asyncio.sleep(0.05)  # let the worker finish the previous fan-out's deliveries
     for ws in sockets:
         await ws.close()
-    return latencies, last_arrivals, post_times
+    for task in readers:
+        task.cancel()
+    return {"card": card_ms, "bell": bell_ms, "post": post_ms, "floor": floor_ms,
+            "lost_cards": lost_cards, "lost_bells": lost_bells, "expected": escalations * len(sockets)}
+
+
+def _wait_healthy(port):
+    import httpx
+
+    for _ in range(200):
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise RuntimeError("daphne did not start")
+
+
+def _errors(path: Path) -> int:
+    text = path.read_text(errors="replace")
+    return sum(1 for line in text.splitlines() if "ERROR" in line or "Traceback" in line)
 
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--engineers", type=int, default=50)
-    parser.add_argument("--escalations", type=int, default=200)
-    parser.add_argument("--warmup", type=int, default=10)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10, 100, 500])
+    parser.add_argument("--escalations", type=int, default=30)
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--layer", choices=["core", "pubsub"], default="core",
+                        help="channels-redis RedisChannelLayer (core) or RedisPubSubChannelLayer")
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "resolutionflow.settings")
-    db_url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/rf_bench_ws")
+    db_url = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/rf_bench_ws")
     os.environ["DATABASE_URL"] = db_url
     os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
-    os.environ.setdefault("CHANNEL_LAYER_PREFIX", "rfbench")
+    os.environ["CHANNEL_LAYER_PREFIX"] = "rfbench"
+    os.environ["CHANNEL_LAYER_BACKEND"] = args.layer
     os.environ["THROTTLE_USER"] = "1000000/min"
     ensure_database(db_url)
-    # Quiet the access log of 50 sockets.
-    os.environ.setdefault("BENCH", "1")
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, check=True)
-    tech_token, eng_tokens = setup_people(args.engineers)
+    import django
 
-    sys.path.insert(0, str(ROOT))
+    django.setup()
     from tests.helpers import free_port
 
+    logs = Path(tempfile.mkdtemp(prefix="rf-bench-"))
     port = free_port()
     env = dict(os.environ, DEBUG="0", SECRET_KEY="bench-" + "k" * 50, ALLOWED_HOSTS="127.0.0.1",
                SECURE_SSL_REDIRECT="0", CELERY_TASK_ALWAYS_EAGER="0", LOG_LEVEL="WARNING",
                CELERY_BROKER_URL=os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/9"),
                FIELD_ENCRYPTION_KEY=os.environ.get("FIELD_ENCRYPTION_KEY", BENCH_KEY),
-               AI_PROVIDER="builtin")
+               EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend", AI_PROVIDER="builtin")
+    server_log, worker_log = open(logs / "daphne.log", "w"), open(logs / "worker.log", "w")  # noqa: SIM115
     server = subprocess.Popen([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
-                               "resolutionflow.asgi:application"], cwd=ROOT, env=env)
-    # A real worker takes the after-commit tasks (assessment, deliveries), as in production.
+                               "resolutionflow.asgi:application"], cwd=ROOT, env=env,
+                              stdout=server_log, stderr=subprocess.STDOUT)
+    # A real worker does the fan-out (bells, emails) and the assessment, as in production.
     worker = subprocess.Popen([sys.executable, "-m", "celery", "-A", "resolutionflow", "worker", "-l", "WARNING",
-                               "-Q", "assessment,notifications,psa", "-c", "1", "--without-heartbeat",
-                               "--without-gossip", "--without-mingle"], cwd=ROOT, env=env)
+                               "-Q", "fanout,assessment,notifications,psa", "-c", "1", "--without-heartbeat",
+                               "--without-gossip", "--without-mingle"], cwd=ROOT, env=env,
+                              stdout=worker_log, stderr=subprocess.STDOUT)
+    results = {}
     try:
-        import httpx
-
-        for _ in range(100):
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        latencies, last, posts = asyncio.run(
-            run(args, tech_token, eng_tokens, f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}"))
+        _wait_healthy(port)
+        for size in args.sizes:
+            tech_token, eng_tokens = setup_people(size)
+            results[size] = asyncio.run(measure(
+                tech_token=tech_token, eng_tokens=eng_tokens, base=f"http://127.0.0.1:{port}",
+                ws_base=f"ws://127.0.0.1:{port}", escalations=args.escalations, warmup=args.warmup))
+            load = os.getloadavg()
+            results[size]["load"] = load
     finally:
         for proc in (server, worker):
             proc.terminate()
-            proc.wait(10)
-    print(f"engineers={args.engineers} escalations={args.escalations} frames={len(latencies)}")
-    print(f"escalate POST round trip        p50={statistics.median(posts):7.1f} ms  "
-          f"p99={percentile(posts, 99):7.1f} ms")
-    print(f"POST sent -> frame, every frame p50={statistics.median(latencies):7.1f} ms  "
-          f"p99={percentile(latencies, 99):7.1f} ms")
-    print(f"POST sent -> last of 50 frames  p50={statistics.median(last):7.1f} ms  p99={percentile(last, 99):7.1f} ms")
+            proc.wait(20)
+        server_log.close()
+        worker_log.close()
+
+    print(f"layer={args.layer} escalations per size={args.escalations} (after {args.warmup} warm-up)")
+    print("| S | floor POST /sessions p50 / p99 | escalate POST p50 / p99 | POST → card p50 / p99 "
+          "| POST → bell p50 / p99 | lost cards | lost bells | load avg (1 min) |")
+    print("|---|---|---|---|---|---|---|---|")
+    for size, r in results.items():
+        def pair(values):
+            return f"{statistics.median(values):.0f} / {percentile(values, 99):.0f} ms" if values else "—"
+        print(f"| {size} | {pair(r['floor'])} | {pair(r['post'])} | {pair(r['card'])} | {pair(r['bell'])} "
+              f"| {r['lost_cards']} of {r['expected']} | {r['lost_bells']} of {r['expected']} | {r['load'][0]:.2f} |")
+    print(f"errors in the logs: daphne {_errors(logs / 'daphne.log')}, worker {_errors(logs / 'worker.log')} "
+          f"({logs})")
 
 
 if __name__ == "__main__":

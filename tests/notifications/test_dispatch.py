@@ -29,7 +29,7 @@ def worker(transactional_db):
     def start():
         from celery.contrib.testing.worker import start_worker
 
-        return start_worker(app, pool="solo", perform_ping_check=False, queues=["notifications", "psa"],
+        return start_worker(app, pool="solo", perform_ping_check=False, queues=["fanout", "notifications", "psa"],
                             shutdown_timeout=20)
 
     return start
