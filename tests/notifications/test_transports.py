@@ -30,8 +30,8 @@ def test_slack_gets_a_block_kit_message_with_the_reason_requester_problem_and_pi
     assert blocks[0] == {"type": "header", "text": {"type": "plain_text", "emoji": True,
                                                     "text": "Escalation: Outlook keeps asking for password"}}
     assert blocks[1]["text"]["text"] == "*Reason:* Stuck after clearing creds"
-    assert {"type": "mrkdwn", "text": "*Requested by*\nTina Tech"} in blocks[2]["fields"]
-    assert {"type": "mrkdwn", "text": "*Ticket*\nT-1001"} in blocks[2]["fields"]
+    assert {"type": "mrkdwn", "text": "*Requested by*\nTina Tech", "verbatim": True} in blocks[2]["fields"]
+    assert {"type": "mrkdwn", "text": "*Ticket*\nT-1001", "verbatim": True} in blocks[2]["fields"]
     assert blocks[3]["text"]["text"] == "*Problem*\n>Outlook &lt;prompts&gt; &amp; prompts"  # mrkdwn escaped
     assert blocks[4] == {"type": "context", "elements": [{"type": "mrkdwn", "text": "cc <@U012AB3CD>"}]}
     button = blocks[-1]["elements"][0]
