@@ -13,7 +13,6 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from escalations import events
-from escalations.assessment.dispatch import enqueue_assessment
 from escalations.assessment.service import handoff_assess
 from escalations.models import AssessmentStatus, Handoff
 
@@ -32,6 +31,17 @@ REQUEUE_COOLDOWN_SECONDS = 300
 def assess_handoff(handoff_id: str) -> str | None:
     """Assess one handoff (does nothing unless its assessment is still pending)."""
     return handoff_assess(handoff_id=handoff_id)
+
+
+def enqueue_assessment(handoff_id: str) -> bool:
+    """Publish the assessment of one handoff. A broker that is down or unreachable is logged, not
+    raised: the handoff stays pending and the beat re-queue below finds it again."""
+    try:
+        assess_handoff.delay(handoff_id)
+    except Exception:
+        logger.exception("could not queue the assessment of handoff %s; it stays pending", handoff_id)
+        return False
+    return True
 
 
 @shared_task(name="escalations.tasks.requeue_stale_assessments", acks_late=True, ignore_result=True)

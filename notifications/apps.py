@@ -7,8 +7,12 @@ class NotificationsConfig(AppConfig):
 
     def ready(self):
         from escalations import hook_registry
-        from notifications import fanout
+        from notifications import fanout, outbox, tasks
 
+        # The outbox and the fan-out publish these tasks, which call back into them: handed over
+        # here so that neither module imports `tasks` (no import cycle, tests/test_architecture.py).
+        outbox.use_tasks(deliver=tasks.deliver, deliver_psa=tasks.deliver_psa, dispatch_batch=tasks.dispatch_batch)
+        fanout.use_tasks(fan_out_event=tasks.fan_out_event)
         # Idempotent: ready() can run more than once (tests, autoreload).
         # Every escalation event is fanned out (bells, emails, chat, PSA, webhooks) by a worker.
         if fanout.schedule not in hook_registry.ON_EVENT_RECORDED:

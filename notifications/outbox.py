@@ -74,10 +74,18 @@ def backoff_seconds(attempts: int) -> float:
     return delay * random.uniform(1 - JITTER, 1 + JITTER)
 
 
-def task_for(kind: str):
-    from notifications import tasks
+# The Celery tasks this module publishes. `notifications.tasks` imports this module (its tasks run
+# `attempt`, `dispatch` and `sweep`), so this one does not import it back: NotificationsConfig.ready
+# hands the tasks over with `use_tasks`.
+_tasks: dict = {}
 
-    return tasks.deliver_psa if kind == DeliveryKind.PSA else tasks.deliver
+
+def use_tasks(*, deliver, deliver_psa, dispatch_batch) -> None:
+    _tasks.update(deliver=deliver, deliver_psa=deliver_psa, dispatch_batch=dispatch_batch)
+
+
+def task_for(kind: str):
+    return _tasks["deliver_psa"] if kind == DeliveryKind.PSA else _tasks["deliver"]
 
 
 # --- Create and dispatch ----------------------------------------------------------------------
@@ -123,10 +131,8 @@ DIRECT_PUBLISH_MAX = 3
 def dispatch_from_request(ids: list[tuple]) -> int:
     if settings.CELERY_TASK_ALWAYS_EAGER or len(ids) <= DIRECT_PUBLISH_MAX:
         return dispatch(ids)
-    from notifications import tasks
-
     try:
-        tasks.dispatch_batch.apply_async(([[str(pk), kind] for pk, kind in ids],))
+        _tasks["dispatch_batch"].apply_async(([[str(pk), kind] for pk, kind in ids],))
     except Exception:  # the broker is down: every row stays pending, the sweeper publishes them
         logger.warning("Could not publish a batch of %d deliveries (broker unavailable?); the sweeper will retry.",
                        len(ids), exc_info=True)

@@ -22,8 +22,8 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from escalations.psa import _http
-from notifications.transports.base import TransportError
+from notifications.psa import _http
+from resolutionflow.outbound import TransportError
 
 VENDOR = "ConnectWise"
 DEFAULT_CODEBASE = "v4_6_release/"

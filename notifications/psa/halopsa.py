@@ -13,7 +13,8 @@ Config keys:
   using Client ID and Secret (Services) authentication, with the `edit:tickets` permission.
 - `tenant` (optional): the tenant name of a hosted instance, sent as `?tenant=` on the token call.
 - `auth_url` (optional): the authorisation server when it is not `{base_url}/auth` (some
-  on-premises installs); `/token` is added.
+  on-premises installs); `/token` is added. Checked like the base URL: by the connection's
+  validation when saved, and by the outbound client's SSRF guard on every token request.
 - `scope` (optional, default `all`).
 
 The action is a private note (`outcome: "Private Note"`, `hiddenfromuser: true`) and sends no
@@ -27,8 +28,8 @@ import hashlib
 import threading
 import time
 
-from escalations.psa import _http
-from notifications.transports.base import TransportError
+from notifications.psa import _http
+from resolutionflow.outbound import TransportError
 
 VENDOR = "HaloPSA"
 EXPIRY_MARGIN = 60.0  # seconds before `expires_in` at which a cached token is renewed

@@ -20,8 +20,8 @@ The answer is `{"itemId": <new note id>}`.
 
 from __future__ import annotations
 
-from escalations.psa import _http
-from notifications.transports.base import TransportError
+from notifications.psa import _http
+from resolutionflow.outbound import TransportError
 
 VENDOR = "Autotask"
 TITLE = "ResolutionFlow escalation"

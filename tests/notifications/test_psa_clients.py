@@ -1,4 +1,4 @@
-"""PSA clients against real HTTP servers on loopback: the exact path, auth headers and body per
+"""PSA clients (notifications.psa) against real HTTP servers on loopback: the exact path, auth headers and body per
 vendor; which failures are retryable."""
 
 import base64
@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from escalations.psa import get_client, halopsa
+from notifications.psa import get_client, halopsa
 from notifications.transports.base import TransportError
 from tests.escalations.loopback import LoopbackServer
 
