@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "channels",
     "anymail",
+    "axes",
     "accounts",
     "escalations",
     "notifications",
@@ -65,6 +66,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a locked-out sign-in into the lockout page (accounts.lockout).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "resolutionflow.urls"
@@ -172,6 +175,36 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# Sign-in lockout (django-axes; accounts/lockout.py, docs/security.md). The axes backend goes
+# first: it refuses a locked-out attempt before any password is checked. API tokens (knox) do not
+# sign in through authenticate() and are not affected.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Failures for one (typed email, client address) pair that lock that pair, and failures from one
+# address (any emails) that lock the address; both for LOGIN_LOCKOUT_MINUTES after the last one.
+AXES_FAILURE_LIMIT = env.int("LOGIN_LOCKOUT_FAILURES", default=10)
+LOGIN_LOCKOUT_ADDRESS_FAILURES = env.int("LOGIN_LOCKOUT_ADDRESS_FAILURES", default=50)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+if not (1 <= AXES_FAILURE_LIMIT <= LOGIN_LOCKOUT_ADDRESS_FAILURES and AXES_COOLOFF_TIME.total_seconds() > 0):
+    raise ImproperlyConfigured("LOGIN_LOCKOUT_FAILURES must be at least 1, LOGIN_LOCKOUT_ADDRESS_FAILURES at least "
+                               "as high, and LOGIN_LOCKOUT_MINUTES positive.")
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_HANDLER = "accounts.lockout.LockoutHandler"
+AXES_USERNAME_CALLABLE = "accounts.lockout.lockout_username"
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+# The client address: REMOTE_ADDR, or with TRUSTED_PROXY_COUNT=N (our load balancers/proxies in
+# front of the app) the N-th X-Forwarded-For entry from the right. Never the header by default:
+# anyone can write it. (django-ipware is not installed, so axes' AXES_IPWARE_* do not apply.)
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_ip"
+# A lock lasts LOGIN_LOCKOUT_MINUTES from the failure that set it; attempts while locked are refused
+# and not counted. No per-login audit table (it would grow forever; request logs record sign-ins).
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False  # no banner at every process start; failures and lockouts are still logged
 
 # --- REST API ----------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -354,7 +387,8 @@ LOGGING = {
     "filters": {"context": {"()": "resolutionflow.logs.ContextFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["context"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.request": {"level": "ERROR"}},
+    # axes logs every sign-in at INFO; its warnings (failures, lockouts) are what matters.
+    "loggers": {"django.request": {"level": "ERROR"}, "axes": {"level": "WARNING"}},
 }
 
 # --- Metrics -----------------------------------------------------------------------------------

@@ -1,11 +1,10 @@
 """/settings/notifications: each user turns email and chat mentions on or off for themselves."""
 
 from notifications.models import ChatIdentity
-from tests.helpers import PASSWORD
 
 
 def _login(client, user):
-    assert client.login(email=user.email, password=PASSWORD)
+    client.force_login(user)  # axes needs a request for a password sign-in
 
 
 def test_the_page_shows_the_users_current_choices(client, acme_senior):
