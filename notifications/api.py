@@ -9,7 +9,7 @@ from accounts.permissions import IsAccountAdmin
 from accounts.tenancy import get_for_account_or_404
 from notifications.models import Notification, WebhookEndpoint, WebhookEvent
 from notifications.services import webhook_endpoint_create
-from notifications.ssrf import validate_public_url
+from resolutionflow.outbound import validate_public_url
 
 
 class NotificationSerializer(serializers.ModelSerializer):

@@ -5,6 +5,7 @@ import secrets
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -12,7 +13,7 @@ from django.utils import timezone
 
 from accounts.tenancy import AccountScopedManager
 from notifications.crypto import EncryptedJSONField, EncryptedTextField
-from notifications.ssrf import validate_public_url
+from resolutionflow.outbound import validate_public_url
 
 
 class NotificationKind(models.TextChoices):
@@ -100,7 +101,7 @@ class PSAKind(models.TextChoices):
     HALOPSA = "halopsa", "HaloPSA"
 
 
-# Credential keys each vendor client needs (escalations.psa.<vendor> documents them).
+# Credential keys each vendor client needs (notifications.psa.<vendor> documents them).
 PSA_CREDENTIAL_KEYS = {
     PSAKind.CONNECTWISE: ("company_id", "public_key", "private_key", "client_id"),
     PSAKind.AUTOTASK: ("username", "secret", "integration_code"),
@@ -127,6 +128,20 @@ class PSAConnection(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} ({self.base_url})"
+
+    def clean(self):
+        """URL-like options (HaloPSA's `auth_url`, any `*_url`) are URLs the client will call:
+        checked like `base_url` (and again, by the outbound client, on every request)."""
+        errors = []
+        for key, value in sorted((self.options or {}).items()) if isinstance(self.options, dict) else ():
+            if not (key == "auth_url" or key.endswith("_url")) or value in (None, ""):
+                continue
+            try:
+                validate_public_url(str(value))
+            except ValidationError as exc:
+                errors.append(f"{key}: {exc.messages[0]}")
+        if errors:
+            raise ValidationError({"options": errors})
 
     def client_config(self) -> dict:
         """The `config` the vendor client's post_note takes."""

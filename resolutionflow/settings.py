@@ -314,9 +314,15 @@ try:
 except ValueError:
     raise ImproperlyConfigured("FIELD_ENCRYPTION_KEY must hold url-safe base64 32-byte Fernet keys.") from None
 OUTBOUND_ALLOW_PRIVATE_NETWORKS = env.bool("OUTBOUND_ALLOW_PRIVATE_NETWORKS", default=False)
-# Outbound deliveries (docs/notifications.md): per-request HTTP timeout, how long a delivery is
-# retried, and when a row claimed by a worker counts as lost.
+# Outbound HTTP (resolutionflow/outbound, docs/security.md "Outbound requests (SSRF)"): the total
+# budget of one request (connect, send and every read together), the connect and per-read
+# limits inside it, and how many bytes of an answer are read at most.
 OUTBOUND_HTTP_TIMEOUT_SECONDS = env.float("OUTBOUND_HTTP_TIMEOUT_SECONDS", default=10.0)
+OUTBOUND_HTTP_CONNECT_TIMEOUT_SECONDS = env.float("OUTBOUND_HTTP_CONNECT_TIMEOUT_SECONDS", default=5.0)
+OUTBOUND_HTTP_READ_TIMEOUT_SECONDS = env.float("OUTBOUND_HTTP_READ_TIMEOUT_SECONDS", default=10.0)
+OUTBOUND_MAX_RESPONSE_BYTES = env.int("OUTBOUND_MAX_RESPONSE_BYTES", default=1024 * 1024)
+# Outbound deliveries (docs/notifications.md): how long a delivery is retried, and when a row
+# claimed by a worker counts as lost.
 WEBHOOK_RETRY_HOURS = env.float("WEBHOOK_RETRY_HOURS", default=24.0)
 DELIVERY_STUCK_AFTER_SECONDS = env.int("DELIVERY_STUCK_AFTER_SECONDS", default=300)
 IDEMPOTENCY_WINDOW = timedelta(hours=24)

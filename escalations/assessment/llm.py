@@ -1,5 +1,6 @@
 """What the OpenAI-compatible and Anthropic providers share: the prompt, a deadline-bounded
-HTTP POST, and reading a JSON object out of a model's text."""
+HTTP POST (through the one outbound client, resolutionflow.outbound), and reading a JSON object
+out of a model's text."""
 
 from __future__ import annotations
 
@@ -8,16 +9,13 @@ import concurrent.futures
 import json
 import re
 
-import httpx
-
 from escalations.assessment.deadline import Deadline
 from escalations.assessment.similar import Match
 from escalations.assessment.types import AssessmentContext, AssessmentError, AssessmentInvalid, AssessmentTimeout
+from resolutionflow import outbound
 
 MAX_RESPONSE_BYTES = 1_000_000
 MAX_TOKENS = 1_024
-# Building an SSL context (loading the CA bundle) costs tens of milliseconds of the budget: once.
-SSL_CONTEXT = httpx.create_ssl_context()
 
 SYSTEM_PROMPT = (
     "You assist senior engineers at a managed service provider (MSP). A junior technician escalated a "
@@ -53,43 +51,37 @@ def user_prompt(context: AssessmentContext, matches: list[Match]) -> str:
 
 def post_json(url: str, *, headers: dict, body: dict, deadline: Deadline) -> dict:
     """POST `body` as JSON and return the decoded JSON answer, all within what is left of
-    `deadline` (connect, send, every read: one budget). Non-2xx and unreadable answers raise
-    `AssessmentError`, the deadline `AssessmentTimeout`."""
+    `deadline` (connect, send, every read: one budget, enforced by the outbound client on each
+    socket operation, so a server trickling a byte at a time is cut off too). Non-2xx and
+    unreadable answers raise `AssessmentError`, the deadline `AssessmentTimeout`.
+
+    Through the one outbound client: resolved once and connected to that address, no redirects,
+    at most MAX_RESPONSE_BYTES read. AI_BASE_URL is the operator's setting, not a tenant's, so
+    private addresses are allowed (a local Ollama or vLLM)."""
     budget = deadline.remaining()
 
-    async def call() -> tuple[int, bytes]:
-        client = httpx.AsyncClient(timeout=httpx.Timeout(budget), follow_redirects=False, verify=SSL_CONTEXT)
-        async with client:
-            async with client.stream("POST", url, headers=headers, json=body) as response:
-                chunks, size = [], 0
-                async for chunk in response.aiter_bytes():
-                    size += len(chunk)
-                    if size > MAX_RESPONSE_BYTES:
-                        raise AssessmentInvalid("the answer is too large")
-                    chunks.append(chunk)
-                return response.status_code, b"".join(chunks)
-
-    def run() -> tuple[int, bytes]:
-        return asyncio.run(asyncio.wait_for(call(), timeout=budget))
+    def call() -> outbound.Response:
+        return outbound.request("POST", url, headers=headers, json=body, timeout=budget,
+                                max_bytes=MAX_RESPONSE_BYTES, allow_private=True)
 
     try:
         try:
             asyncio.get_running_loop()
         except RuntimeError:
-            status, raw = run()
-        else:  # called from async code: keep its loop free, run ours on a thread
+            response = call()
+        else:  # called from async code: keep its loop free, run the blocking call on a thread
             with concurrent.futures.ThreadPoolExecutor(1) as pool:
-                status, raw = pool.submit(run).result()
-    except (TimeoutError, httpx.TimeoutException) as exc:
-        raise AssessmentTimeout(f"no answer from {url} within {budget:.1f} s") from exc
-    except httpx.HTTPError as exc:
-        raise AssessmentError(f"{type(exc).__name__} calling {url}: {exc}") from exc
-    if not 200 <= status < 300:
-        raise AssessmentError(f"{url} answered HTTP {status}: {raw[:300].decode('utf-8', 'replace')}")
+                response = pool.submit(call).result()
+    except outbound.TransportError as exc:
+        if exc.timed_out:
+            raise AssessmentTimeout(f"no answer within {budget:.1f} s: {exc}") from exc
+        if exc.status_code is not None and 200 <= exc.status_code < 300:  # e.g. larger than the cap
+            raise AssessmentInvalid(str(exc)) from exc
+        raise AssessmentError(str(exc)) from exc
     try:
-        return json.loads(raw)
+        return response.json()
     except ValueError as exc:
-        raise AssessmentInvalid(f"{url} answered something that is not JSON") from exc
+        raise AssessmentInvalid(f"{response.host} answered something that is not JSON") from exc
 
 
 _FENCE = re.compile(r"^```(?:json)?\s*(.*?)\s*```$", re.DOTALL)

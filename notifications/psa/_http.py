@@ -28,7 +28,8 @@ def json_of(response: outbound.Response, *, vendor: str):
     try:
         return response.json()
     except ValueError:
-        raise TransportError(f"{vendor}: the answer from {response.host} is not JSON: {outbound.excerpt(response.content)}",
+        quoted = outbound.excerpt(response.content)
+        raise TransportError(f"{vendor}: the answer from {response.host} is not JSON: {quoted}",
                              retryable=False) from None
 
 

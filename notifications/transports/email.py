@@ -18,6 +18,7 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 from django.template.loader import render_to_string
 
 from notifications.transports.base import TransportError
+from resolutionflow.outbound import excerpt, summary
 
 
 def build(*, template: str, context: dict, to: str) -> dict:
@@ -30,23 +31,37 @@ def build(*, template: str, context: dict, to: str) -> dict:
     }
 
 
+def _anymail_text(exc) -> str:
+    """Anymail's str() appends the ESP's whole answer; keep its message, the status and a short
+    excerpt of the answer."""
+    parts = [" ".join(str(a) for a in exc.args)]
+    if getattr(exc, "status_code", None) is not None:
+        parts.append(f"{getattr(exc, 'esp_name', None) or 'ESP'} API response {exc.status_code}")
+        answer = getattr(getattr(exc, "response", None), "text", "")
+        if answer:
+            parts.append(excerpt(answer))
+    return ": ".join(p for p in parts if p)
+
+
 def _classify(exc: Exception) -> TransportError:
+    """The failure as a TransportError whose message is printable and short (summary())."""
     try:
         from anymail.exceptions import AnymailAPIError, AnymailInvalidAddress, AnymailRecipientsRefused
     except ImportError:  # pragma: no cover - anymail is a pinned dependency
         AnymailAPIError = AnymailInvalidAddress = AnymailRecipientsRefused = ()  # noqa: N806
     if isinstance(exc, AnymailRecipientsRefused | AnymailInvalidAddress):
-        return TransportError(str(exc)[:500], retryable=False)
+        return TransportError(summary(_anymail_text(exc)), retryable=False)
     if isinstance(exc, AnymailAPIError):
         status = getattr(exc, "status_code", None)
         retryable = status is None or status >= 500 or status == 429
-        return TransportError(str(exc)[:500], retryable=retryable, status_code=status)
+        return TransportError(summary(_anymail_text(exc)), retryable=retryable, status_code=status)
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        return TransportError(f"Recipient refused: {exc}"[:500], retryable=False)
+        return TransportError(summary(f"Recipient refused: {exc}"), retryable=False)
     if isinstance(exc, smtplib.SMTPResponseException):
         # 4xx SMTP replies are temporary (RFC 5321 §4.2.1), 5xx permanent.
-        return TransportError(f"SMTP {exc.smtp_code}: {exc.smtp_error!r}"[:500], retryable=400 <= exc.smtp_code < 500)
-    return TransportError(f"{exc.__class__.__name__}: {exc}"[:500], retryable=True)
+        return TransportError(summary(f"SMTP {exc.smtp_code}: {exc.smtp_error!r}"),
+                              retryable=400 <= exc.smtp_code < 500)
+    return TransportError(summary(f"{exc.__class__.__name__}: {exc}"), retryable=True)
 
 
 def send(delivery) -> None:

@@ -1,10 +1,10 @@
-"""PSA ticket notes: the account's PSAConnection and the vendor client from `escalations.psa`
+"""PSA ticket notes: the account's PSAConnection and the vendor client from `notifications.psa`
 (ConnectWise Manage, Autotask, HaloPSA; each client documents its API and config keys).
 
 The note text is stored on the delivery when it is created; the credentials are read from the
-(encrypted) connection at send time. The base URL is SSRF-checked here before the client runs
-(the client resolves the host itself, so the rebinding window is the time between this check
-and its connect, milliseconds).
+(encrypted) connection at send time. The clients send through the one outbound client, which
+SSRF-checks every URL they call (base URL, HaloPSA's auth_url) and connects to the checked
+address.
 """
 
 from __future__ import annotations
@@ -13,21 +13,12 @@ import json
 
 from django.conf import settings
 
-from notifications import ssrf
-from notifications.transports.base import TransportError
+from notifications.psa import get_client
 
 
 def send(delivery) -> str:
     connection = delivery.psa_connection
     note = json.loads(delivery.body)
-    try:
-        ssrf.pin(connection.base_url)
-    except ssrf.UnsafeURL as exc:
-        raise TransportError(str(exc), retryable="could not be resolved" in str(exc)) from None
-    try:
-        from escalations.psa import get_client
-    except ImportError:
-        raise TransportError("The PSA clients (escalations.psa) are not installed.", retryable=True) from None
     client = get_client(connection.kind)
     note_id = client.post_note(config=connection.client_config(), ticket_id=note["ticket_id"], text=note["text"],
                                timeout=settings.OUTBOUND_HTTP_TIMEOUT_SECONDS)

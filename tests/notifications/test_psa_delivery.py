@@ -1,5 +1,5 @@
 """PSA notes: an escalation and its claim are written on the session's ticket through the
-vendor's real REST API (escalations.psa clients), on the `psa` queue."""
+vendor's real REST API (notifications.psa clients), on the `psa` queue."""
 
 import base64
 import json

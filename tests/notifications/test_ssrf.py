@@ -1,10 +1,11 @@
-"""User-supplied URLs may not point inside the network, at save time and again at send time."""
+"""User-supplied URLs may not point inside the network, at save time and again at send time
+(resolutionflow.outbound.guard; every delivery kind: tests/notifications/test_outbound_paths.py)."""
 
 import pytest
 from django.core.exceptions import ValidationError
 
-from notifications import ssrf
 from notifications.models import Delivery
+from resolutionflow.outbound import guard as ssrf
 from tests.notifications.builders import escalate_and_commit, run_due, slack
 
 INTERNAL = [
@@ -48,9 +49,16 @@ def test_internal_addresses_are_accepted_when_private_networks_are_allowed(setti
 def test_public_addresses_pass_and_are_pinned(settings):
     settings.OUTBOUND_ALLOW_PRIVATE_NETWORKS = False
     pinned = ssrf.pin("https://93.184.215.14:8443/path?q=1")
-    assert pinned.address == "93.184.215.14"
-    assert pinned.connect_url == "https://93.184.215.14:8443/path?q=1"
-    assert pinned.host_header == "93.184.215.14:8443"
+    assert pinned.addresses == ("93.184.215.14",) and pinned.address == "93.184.215.14"
+    assert (pinned.scheme, pinned.host, pinned.port) == ("https", "93.184.215.14", 8443)
+
+
+def test_the_migrations_validator_is_the_guard_itself():
+    """Migration 0002 names notifications.ssrf.validate_public_url: the same function, so the
+    models (which use resolutionflow.outbound's) need no migration."""
+    import notifications.ssrf
+
+    assert notifications.ssrf.validate_public_url is ssrf.validate_public_url
 
 
 def test_the_check_runs_again_at_send_time(api, acme_tech, settings, receiver, django_capture_on_commit_callbacks):
