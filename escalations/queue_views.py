@@ -15,8 +15,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from analytics.metrics import queue_summary
-from escalations import selectors
+from escalations import extensions, selectors
 from escalations.models import AssessmentStatus, Handoff, Step
 from escalations.views import member_required
 
@@ -76,7 +75,8 @@ def queue(request):
     account = request.user.account
     handoffs = list(selectors.handoff_queue(account=account, state="unclaimed")[:QUEUE_LIMIT])
     context = _card_context(request, handoffs)
-    context.update(nav="queue", metrics=queue_summary(account=account))
+    # The metric card's figures come from analytics (escalations.extensions.QUEUE_SUMMARY).
+    context.update(nav="queue", metrics=extensions.queue_summary(account=account))
     return render(request, "escalations/queue.html", context)
 
 

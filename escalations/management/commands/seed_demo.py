@@ -8,7 +8,9 @@ exists is left alone, whatever happened to it since (claimed, resolved, ...).
 History is written directly with the models, with explicit past timestamps: going through the
 services would stamp everything "now" and the handoff manager would notify people about
 escalations that ended weeks ago. The one open escalation does go through the real handoff
-manager, so it has its snapshot, documentation and notifications like any other.
+manager, so it has its snapshot, documentation and notifications like any other. Other apps' demo
+data (analytics' baseline samples) is written by their seeders in `escalations.extensions.DEMO_SEEDERS`,
+in the same transaction.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Account, User
+from escalations import extensions
 from escalations.demo_data import (
     ACCOUNTS,
     DEFAULT_PASSWORD,
@@ -132,32 +135,16 @@ class Command(BaseCommand):
                     created["sessions" if made else "existing"] += 1
             acme = Account.objects.get(slug="acme")
             opened = self._open_escalation(acme, people["acme"], now)
-            self._baseline_samples(acme, people["acme"], now)
+            # What other apps add to the demo (analytics: Acme's manual baseline samples).
+            accounts = {a.slug: a for a in Account.objects.filter(slug__in=people)}
+            for seeder in extensions.DEMO_SEEDERS:
+                seeder(accounts=accounts, people=people, now=now)
 
         self.stdout.write(
             f"Demo data: {created['sessions']} sessions created, {created['existing']} already there; "
             f"open escalation {'created' if opened else 'already there'}."
         )
         self._print_logins(people, password)
-
-    # --- manual baseline -----------------------------------------------------------------------
-
-    # Stopwatch timings of escalations done the old way (the "tell me what you tried" call), in
-    # seconds, as Acme's admin recorded them before the pilot. Enough (>= 5) for a savings figure.
-    BASELINE_SECONDS = (540, 425, 610, 380, 720, 495, 560)
-
-    def _baseline_samples(self, account: Account, users: dict[str, User], now) -> None:
-        from analytics.models import BaselineSample
-
-        if BaselineSample.objects.filter(account=account).exists():
-            return
-        admin = users["admin"]
-        BaselineSample.objects.bulk_create(
-            BaselineSample(account=account, seconds=seconds, measured_on=(now - timedelta(days=70 - 3 * i)).date(),
-                           measured_by=admin, recorded_by=admin,
-                           note="Verbal escalation call timed before the pilot")
-            for i, seconds in enumerate(self.BASELINE_SECONDS)
-        )
 
     # --- people ------------------------------------------------------------------------------
 
