@@ -103,13 +103,17 @@ def handoff_create(*, session: PilotSession, actor, intent: str, reason: str, ta
     account = session.account
     target = _resolve_target(account=account, actor=actor, intent=intent, target_user_id=target_user_id)
 
+    # The snapshot is bounded: the most recent HANDOFF_MAX_STEPS_TRIED steps (and how many there
+    # were) and the last HANDOFF_CONVERSATION_TAIL messages. The session documentation below still
+    # lists every step (at most SESSION_MAX_STEPS).
     steps = list(session.steps.select_related("author").order_by("created_at"))
     messages = list(
         session.messages.select_related("author").order_by("-created_at")[: settings.HANDOFF_CONVERSATION_TAIL]
     )[::-1]
     handoff = Handoff(
         account=account, session=session, intent=intent, reason=reason, requested_by=actor,
-        target_user=target, problem=session.problem, steps_tried=_snapshot_steps(steps),
+        target_user=target, problem=session.problem,
+        steps_tried=_snapshot_steps(steps[-settings.HANDOFF_MAX_STEPS_TRIED:]), steps_tried_total=len(steps),
         conversation_tail=_snapshot_messages(messages), assessment_status=AssessmentStatus.PENDING,
     )
     try:

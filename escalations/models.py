@@ -146,7 +146,10 @@ class Handoff(models.Model):
                                     related_name="+")
     # The snapshot: what the engineer reads, frozen at the moment of the escalation.
     problem = models.TextField()
+    # The most recent HANDOFF_MAX_STEPS_TRIED steps, and how many the session had then (null on
+    # handoffs from before the cap: their `steps_tried` holds every step).
     steps_tried = models.JSONField(default=list)
+    steps_tried_total = models.PositiveIntegerField(null=True, blank=True)
     conversation_tail = models.JSONField(default=list)
     assessment = models.JSONField(null=True, blank=True)
     assessment_status = models.CharField(max_length=16, choices=AssessmentStatus.choices,
@@ -197,6 +200,11 @@ class Handoff(models.Model):
     def is_open(self):
         return self.claimed_at is None and self.cancelled_at is None
 
+    @property
+    def steps_tried_count(self) -> int:
+        """How many steps had been tried when it was raised (`steps_tried` may hold fewer)."""
+        return self.steps_tried_total if self.steps_tried_total is not None else len(self.steps_tried or [])
+
 
 class IdempotencyRecord(models.Model):
     """The first response to an escalate/handoff POST sent with an `Idempotency-Key`."""
@@ -212,6 +220,8 @@ class IdempotencyRecord(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["account", "user", "key"], name="idempotency_key_unique")]
+        # The retention job deletes records past IDEMPOTENCY_WINDOW, oldest first (notifications.retention).
+        indexes = [models.Index(fields=["created_at"], name="idempotency_created_idx")]
 
 
 class EventType(models.TextChoices):
@@ -247,6 +257,8 @@ class EscalationEvent(models.Model):
             # The sweeper: the few events whose fan-out has not run yet, oldest first.
             models.Index(fields=["created_at"], name="event_pending_fanout_idx",
                          condition=Q(fanned_out_at__isnull=True)),
+            # The retention job: fanned-out events older than RETENTION_EVENT_DAYS, oldest first.
+            models.Index(fields=["created_at"], name="event_fanned_out_idx", condition=Q(fanned_out_at__isnull=False)),
         ]
 
     def __str__(self):

@@ -1,11 +1,13 @@
 """Reads that need care: who may see which session and handoff. Everything is account-scoped;
 anything outside what a user may see is a 404 (`Http404`), never a 403."""
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch, Q
+from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404
 
-from escalations.models import Handoff, PilotSession
+from escalations.models import Handoff, Message, PilotSession, Step
 
 
 def _not_found():
@@ -43,16 +45,39 @@ def session_get(*, user, session_id, for_update=False) -> PilotSession:
         raise _not_found() from None
 
 
+def _total(model):
+    """How many rows of `model` the session has (a subquery: no join of steps × messages)."""
+    counted = (model.objects.filter(session=OuterRef("pk")).order_by().values("session")
+               .annotate(n=Count("pk")).values("n")[:1])
+    return Coalesce(Subquery(counted), 0)
+
+
+def _most_recent(model, related: str, limit: int, to_attr: str) -> Prefetch:
+    return Prefetch(related, to_attr=to_attr,
+                    queryset=model.objects.select_related("author").order_by("-created_at", "-pk")[:limit])
+
+
 def session_detail(*, user, session_id) -> PilotSession:
+    """The session with its most recent steps and messages (at most SESSION_MAX_STEPS and
+    SESSION_MAX_MESSAGES, oldest first, in `recent_steps` / `recent_messages`) and how many it has
+    in all (`steps_total`, `messages_total`): the detail stays bounded whatever a session holds."""
     qs = (
         sessions_visible_to(user)
         .select_related("owner")
-        .prefetch_related("steps__author", "messages__author", open_handoffs_prefetch())
+        .annotate(steps_total=_total(Step), messages_total=_total(Message))
+        .prefetch_related(
+            _most_recent(Step, "steps", settings.SESSION_MAX_STEPS, "recent_steps"),
+            _most_recent(Message, "messages", settings.SESSION_MAX_MESSAGES, "recent_messages"),
+            open_handoffs_prefetch(),
+        )
     )
     try:
-        return qs.get(pk=session_id)
+        session = qs.get(pk=session_id)
     except (PilotSession.DoesNotExist, ValidationError, ValueError):
         raise _not_found() from None
+    session.recent_steps.reverse()
+    session.recent_messages.reverse()
+    return session
 
 
 def handoffs_visible_to(user):

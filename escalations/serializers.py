@@ -80,11 +80,18 @@ class SessionListSerializer(serializers.ModelSerializer):
 
 
 class SessionDetailSerializer(SessionListSerializer):
-    steps = StepSerializer(many=True, read_only=True)
-    messages = MessageSerializer(many=True, read_only=True)
+    """From `selectors.session_detail`: the most recent steps and messages, oldest first."""
+
+    steps = StepSerializer(many=True, read_only=True, source="recent_steps",
+                           help_text="The most recent steps (at most SESSION_MAX_STEPS), oldest first.")
+    steps_total = serializers.IntegerField(read_only=True, help_text="How many steps the session has in all.")
+    messages = MessageSerializer(many=True, read_only=True, source="recent_messages",
+                                 help_text="The most recent messages (at most SESSION_MAX_MESSAGES), oldest first.")
+    messages_total = serializers.IntegerField(read_only=True, help_text="How many messages the session has in all.")
 
     class Meta(SessionListSerializer.Meta):
-        fields = SessionListSerializer.Meta.fields + ["steps", "messages", "documentation"]
+        fields = SessionListSerializer.Meta.fields + ["steps", "steps_total", "messages", "messages_total",
+                                                      "documentation"]
 
 
 class HandoffSummarySerializer(serializers.ModelSerializer):
@@ -104,7 +111,7 @@ class HandoffSummarySerializer(serializers.ModelSerializer):
                   "admins_renotified_at"]
 
     def get_steps_count(self, obj) -> int:
-        return len(obj.steps_tried or [])
+        return obj.steps_tried_count
 
 
 class HandoffDetailSerializer(serializers.ModelSerializer):
@@ -114,10 +121,14 @@ class HandoffDetailSerializer(serializers.ModelSerializer):
     requested_by = UserRefSerializer(read_only=True)
     target_user = UserRefSerializer(read_only=True)
     claimed_by = UserRefSerializer(read_only=True)
+    steps_tried_total = serializers.IntegerField(
+        source="steps_tried_count", read_only=True,
+        help_text="How many steps the session had at the escalation; `steps_tried` holds the most recent "
+                  "HANDOFF_MAX_STEPS_TRIED of them.")
 
     class Meta:
         model = Handoff
         fields = ["id", "session_id", "intent", "reason", "requested_by", "target_user", "created_at", "problem",
-                  "steps_tried", "conversation_tail", "assessment", "assessment_status", "claimed_by",
-                  "claimed_at", "first_action_at"]
+                  "steps_tried", "steps_tried_total", "conversation_tail", "assessment", "assessment_status",
+                  "claimed_by", "claimed_at", "first_action_at"]
 

@@ -6,12 +6,13 @@ Each is atomic and keyword-only. The handoff manager (escalate, hand off, claim)
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
 from escalations import events, hooks
-from escalations.errors import Conflict
+from escalations.errors import Conflict, LimitReached
 from escalations.models import Handoff, Message, PilotSession, SessionStatus, Step
 
 
@@ -47,10 +48,19 @@ def record_first_action(*, session: PilotSession, actor, at=None) -> bool:
     )
 
 
+def _assert_room_for(model, *, session: PilotSession, limit: int, what: str) -> None:
+    """A session holds at most `limit` steps (or messages). Counted under the session row lock
+    the caller holds, so two concurrent writes cannot both take the last place."""
+    if model.objects.filter(session=session).count() >= limit:
+        raise LimitReached(f"This session already has {limit} {what}, the most one session can hold. "
+                           f"Resolve it and start a new session to go on.", limit=limit)
+
+
 @transaction.atomic
 def step_add(*, session: PilotSession, actor, action: str, result: str, outcome: str) -> Step:
     session = PilotSession.objects.select_for_update().get(pk=session.pk)
     _assert_writable_by(session, actor)
+    _assert_room_for(Step, session=session, limit=settings.SESSION_MAX_STEPS, what="steps")
     step = Step.objects.create(
         account_id=session.account_id, session=session, author=actor,
         action=action, result=result, outcome=outcome,
@@ -64,6 +74,7 @@ def step_add(*, session: PilotSession, actor, action: str, result: str, outcome:
 def message_add(*, session: PilotSession, actor, body: str) -> Message:
     session = PilotSession.objects.select_for_update().get(pk=session.pk)
     _assert_writable_by(session, actor)
+    _assert_room_for(Message, session=session, limit=settings.SESSION_MAX_MESSAGES, what="messages")
     message = Message.objects.create(account_id=session.account_id, session=session, author=actor, body=body)
     record_first_action(session=session, actor=actor, at=message.created_at)
     PilotSession.objects.filter(pk=session.pk).update(updated_at=timezone.now())

@@ -117,8 +117,9 @@ def pilot(request, session_id):
     return render(request, "escalations/pilot.html", {
         "nav": "sessions",
         "session": session,
-        "steps": session.steps.all(),
-        "chat": session.messages.all(),
+        # The most recent ones (at most SESSION_MAX_STEPS / _MESSAGES), as in the API's detail.
+        "steps": session.recent_steps,
+        "chat": session.recent_messages,
         "open_handoff": open_handoff,
         "latest_handoff": latest,
         "context_open_to_me": context_open_to_me,

@@ -43,7 +43,12 @@ class Notification(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["user", "-created_at"]), models.Index(fields=["user", "read_at"])]
+        indexes = [
+            models.Index(fields=["user", "-created_at"]), models.Index(fields=["user", "read_at"]),
+            # The retention job: read notifications older than RETENTION_NOTIFICATION_DAYS.
+            models.Index(fields=["created_at"], name="notification_read_created_idx",
+                         condition=Q(read_at__isnull=False)),
+        ]
         constraints = [
             # A fan-out run twice (a redelivered task) never gives anyone a second bell.
             models.UniqueConstraint(fields=["event", "user"], name="one_notification_per_event_and_user",
@@ -257,6 +262,9 @@ class Delivery(models.Model):
                          condition=Q(status="pending")),
             models.Index(fields=["locked_at"], name="delivery_sending_idx", condition=Q(status="sending")),
             models.Index(fields=["account", "-created_at"], name="delivery_account_idx"),
+            # The retention job: finished rows older than RETENTION_DELIVERY_DAYS, oldest first.
+            models.Index(fields=["created_at"], name="delivery_finished_idx",
+                         condition=Q(status__in=["delivered", "failed", "dead"])),
         ]
         constraints = [
             models.UniqueConstraint(fields=["event", "dedupe_key"], name="one_delivery_per_event_and_target",

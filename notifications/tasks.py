@@ -11,7 +11,7 @@ lost message and the sweeper finds it. Routing (settings.CELERY_TASK_ROUTES): `d
 
 from celery import shared_task
 
-from notifications import fanout, outbox, renotify
+from notifications import fanout, outbox, renotify, retention
 
 DELIVERY_LIMITS = {"soft_time_limit": 45, "time_limit": 60}
 
@@ -61,3 +61,10 @@ def sweep_deliveries():
 def renotify_waiting_escalations():
     """Beat, every minute: tell the admins about escalations waiting unclaimed too long."""
     return renotify.renotify_waiting_escalations()
+
+
+@shared_task(name="notifications.tasks.purge_expired_rows", acks_late=True, ignore_result=True,
+             soft_time_limit=240, time_limit=300, expires=1800)
+def purge_expired_rows():
+    """Beat, hourly: delete rows past their retention period, in bounded batches (retention.py)."""
+    return retention.purge_expired_rows()

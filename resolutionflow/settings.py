@@ -164,6 +164,8 @@ CELERY_BEAT_SCHEDULE = {
     "renotify-waiting-escalations": {"task": "notifications.tasks.renotify_waiting_escalations", "schedule": 60.0},
     # Re-queue AI assessments stuck in `pending` (broker was down), time out the ones pending for an hour.
     "requeue-stale-assessments": {"task": "escalations.tasks.requeue_stale_assessments", "schedule": 60.0},
+    # Retention: delete expired idempotency records, old deliveries, read notifications and events.
+    "purge-expired-rows": {"task": "notifications.tasks.purge_expired_rows", "schedule": 3600.0},
 }
 
 # --- Auth and sessions ------------------------------------------------------------------------
@@ -328,6 +330,29 @@ DELIVERY_STUCK_AFTER_SECONDS = env.int("DELIVERY_STUCK_AFTER_SECONDS", default=3
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
 # How many messages of the conversation a handoff snapshot keeps.
 HANDOFF_CONVERSATION_TAIL = 10
+
+# --- Bounded growth (docs/operations.md "Limits and retention") -----------------------------------
+# A session holds at most this many steps and messages (one more is a 400 that writes nothing);
+# the session detail returns the most recent ones with `steps_total` / `messages_total`.
+SESSION_MAX_STEPS = env.int("SESSION_MAX_STEPS", default=500)
+SESSION_MAX_MESSAGES = env.int("SESSION_MAX_MESSAGES", default=500)
+# A handoff's snapshot keeps the most recent steps (`steps_tried`, with `steps_tried_total`).
+HANDOFF_MAX_STEPS_TRIED = env.int("HANDOFF_MAX_STEPS_TRIED", default=50)
+if min(SESSION_MAX_STEPS, SESSION_MAX_MESSAGES, HANDOFF_MAX_STEPS_TRIED) < 1:
+    raise ImproperlyConfigured("SESSION_MAX_STEPS, SESSION_MAX_MESSAGES and HANDOFF_MAX_STEPS_TRIED must be positive.")
+# The retention job (notifications.retention, beat hourly and notifications_tick) deletes, in
+# batches: idempotency records past IDEMPOTENCY_WINDOW; delivered, failed and dead deliveries (with
+# their attempts) older than RETENTION_DELIVERY_DAYS; read notifications older than
+# RETENTION_NOTIFICATION_DAYS; fanned-out escalation events older than RETENTION_EVENT_DAYS.
+# Each kind at most RETENTION_BATCH_SIZE × RETENTION_MAX_BATCHES rows per run; the rest next run.
+RETENTION_DELIVERY_DAYS = env.int("RETENTION_DELIVERY_DAYS", default=30)
+RETENTION_NOTIFICATION_DAYS = env.int("RETENTION_NOTIFICATION_DAYS", default=90)
+RETENTION_EVENT_DAYS = env.int("RETENTION_EVENT_DAYS", default=30)
+RETENTION_BATCH_SIZE = env.int("RETENTION_BATCH_SIZE", default=1000)
+RETENTION_MAX_BATCHES = env.int("RETENTION_MAX_BATCHES", default=20)
+if min(RETENTION_DELIVERY_DAYS, RETENTION_NOTIFICATION_DAYS, RETENTION_EVENT_DAYS,
+       RETENTION_BATCH_SIZE, RETENTION_MAX_BATCHES) < 1:
+    raise ImproperlyConfigured("RETENTION_* settings must be positive (days, batch size, batches per run).")
 
 # --- Security (production) ---------------------------------------------------------------------
 SESSION_COOKIE_SECURE = not DEBUG
