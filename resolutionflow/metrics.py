@@ -66,6 +66,11 @@ DELIVERIES = Counter(
     "Outbox delivery attempts by kind and outcome (delivered, pending = will retry, failed, dead).",
     ["kind", "outcome"],
 )
+THROTTLE_CACHE_ERRORS = Counter(
+    "throttle_cache_errors_total",
+    "API throttle cache calls that failed (Redis unreachable): the request went through unthrottled.",
+    ["operation"],
+)
 ASSESSMENT_DURATION = Histogram(
     "assessment_duration_seconds",
     "Time an AI assessment took, by outcome (ready, timed_out, failed).",

@@ -132,6 +132,25 @@ elif REDIS_URL:
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
+# Redis clients that survive a Redis restart (docs/realtime.md, "When Redis goes away"). A pooled
+# connection that the restart closed fails its next command: redis-py retries that command on a
+# fresh connection (`retry`), so the first websocket connect after the restart succeeds; a
+# connection idle longer than `health_check_interval` is PINGed before use. No socket_timeout
+# here: the layer's receive blocks in BZPOPMIN for seconds. The presence store uses these
+# connections too (escalations/presence.py).
+if REDIS_URL:
+    from redis.asyncio.retry import Retry as _AsyncRetry
+    from redis.backoff import ExponentialBackoff as _Backoff
+
+    for _layer in CHANNEL_LAYERS.values():
+        _layer["CONFIG"]["hosts"] = [{
+            "address": REDIS_URL,
+            "retry": _AsyncRetry(_Backoff(cap=0.2, base=0.05), 2),
+            "health_check_interval": 15,
+            "socket_connect_timeout": 2,
+            "socket_keepalive": True,
+        }]
+
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not bool(env.str("CELERY_BROKER_URL", default=REDIS_URL))
@@ -219,9 +238,10 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # DRF's anonymous and per-user throttles, failing open when their cache (Redis) is down.
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "resolutionflow.throttling.AnonRateThrottle",
+        "resolutionflow.throttling.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("THROTTLE_ANON", default="60/min"),
@@ -252,13 +272,24 @@ SPECTACULAR_SETTINGS = {
 # Request bodies are bounded: larger ones get 413 (see resolutionflow.middleware).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=256 * 1024)
 
-# Cache (throttling state). Redis when configured, so every process shares the counters.
+# Cache (throttling state). Redis when configured, so every process shares the counters. The
+# throttles fail open when it is unreachable (resolutionflow/throttling.py), so it must answer
+# fast or not at all: short timeouts, one quick retry on a fresh connection after a restart.
 if REDIS_URL:
+    from redis.backoff import ExponentialBackoff as _Backoff
+    from redis.retry import Retry as _Retry
+
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": CHANNEL_LAYER_PREFIX,
+            "OPTIONS": {
+                "retry": _Retry(_Backoff(cap=0.05, base=0.01), 1),
+                "health_check_interval": 15,
+                "socket_connect_timeout": 0.5,
+                "socket_timeout": 0.5,
+            },
         }
     }
 else:

@@ -6,6 +6,9 @@ acme_admin, globex_tech, globex_senior, globex_admin. Every parallel worker has 
 """
 
 import os
+import shutil
+import subprocess
+import time
 
 import pytest
 from django.conf import settings
@@ -58,6 +61,51 @@ def _fresh_cache():
 
     cache.clear()
     yield
+
+
+class PrivateRedis(tuple):
+    """`port, start = private_redis`; also `.url`, `.start()` and `.stop()`."""
+
+    def __new__(cls, port, start, stop):
+        self = super().__new__(cls, (port, start))
+        self.port, self.start, self.stop = port, start, stop
+        self.url = f"redis://127.0.0.1:{port}/0"
+        return self
+
+
+@pytest.fixture
+def private_redis():
+    """A redis-server of our own on a free port, started when the test says so: `start()`, and
+    `private_redis.stop()` shuts it down (its clients' connections drop, as in an outage); start
+    it again on the same port to end the outage."""
+    import redis
+
+    if not shutil.which("redis-server"):
+        pytest.fail("redis-server is required for the Redis fault tests (apt-get install redis-server)")
+    port = helpers.free_port()
+    procs = []
+
+    def start():
+        proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                                 "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        procs.append(proc)
+        client = redis.Redis(port=port)
+        for _ in range(100):
+            try:
+                if client.ping():
+                    return
+            except redis.ConnectionError:
+                time.sleep(0.05)
+        raise RuntimeError("private redis-server did not start")
+
+    def stop():
+        for proc in procs:
+            if proc.poll() is None:
+                proc.terminate()
+                proc.wait(5)
+
+    yield PrivateRedis(port, start, stop)
+    stop()
 
 
 @pytest.fixture

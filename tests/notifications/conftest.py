@@ -1,5 +1,6 @@
 """Plumbing for the outbox tests: loopback HTTP receivers, a private Celery broker key space,
-and helpers to run deliveries synchronously.
+and helpers to run deliveries synchronously (`private_redis`, a redis-server of a test's own, is
+in tests/conftest.py).
 
 Every task these tests publish goes to Redis db 5 under a per-worker key prefix (never the
 shared queues of db 0), and the keys are removed at the end of the session.
@@ -8,9 +9,6 @@ shared queues of db 0), and the keys are removed at the end of the session.
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
-import time
 
 import pytest
 import redis
@@ -92,32 +90,3 @@ def receivers():
     yield make
     for server in started:
         server.stop()
-
-
-@pytest.fixture
-def private_redis():
-    """A redis-server of our own on a free port, started when the test says so."""
-    from tests.helpers import free_port
-
-    if not shutil.which("redis-server"):
-        pytest.fail("redis-server is required for the broker fault tests (apt-get install redis-server)")
-    port = free_port()
-    procs = []
-
-    def start():
-        proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                                 "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        procs.append(proc)
-        client = redis.Redis(port=port)
-        for _ in range(100):
-            try:
-                if client.ping():
-                    return
-            except redis.ConnectionError:
-                time.sleep(0.05)
-        raise RuntimeError("private redis-server did not start")
-
-    yield port, start
-    for proc in procs:
-        proc.terminate()
-        proc.wait(5)
