@@ -7,6 +7,14 @@ group. channels-redis forgets a group membership after `group_expiry` (a day): t
 page left open re-join every group well before that (`REJOIN_SECONDS`).
 Unauthenticated connections are accepted and closed with 4401 so clients can tell why.
 
+A socket lasts as long as its authority (docs/security.md): a `session.revoke` control message
+on the user's group (events.end_sessions, sent when the user is deactivated, their role, account
+or password changes, their token is deleted or their session logs out) closes the sockets it
+names with 4401 or 4403, and every ping re-reads the user, the token or the browser session from
+the database (ws_auth.recheck), which catches what no signal reported; a socket that does not ping
+(an API client) is re-checked every WEBSOCKET_RECHECK_SECONDS all the same. A closed socket leaves
+its groups first and sends nothing more.
+
 Presence (who is viewing a handoff right now) rides on the same socket. Client frames:
 `{"type": "presence.join", "handoff_id"}`, `{"type": "presence.leave", "handoff_id"}` and
 `{"type": "presence.sync"}` (send me the viewers of every handoff that has some). Only staff of
@@ -16,14 +24,17 @@ to this socket alone for a sync). State is in Redis (`escalations.presence`) so 
 across processes; this socket's entries are removed on disconnect and refreshed by its pings.
 """
 
+import asyncio
 import logging
+import random
 import time
 import uuid
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
 
-from escalations import events, presence
+from escalations import events, presence, ws_auth
 from escalations.models import Handoff
 from resolutionflow import metrics
 
@@ -54,32 +65,39 @@ class EscalationConsumer(AsyncJsonWebsocketConsumer):
         user = self.scope.get("user")
         if user is None or not user.is_authenticated or not user.is_active or not user.account_id:
             await self.accept()
-            await self.close(code=4401)
+            await self.close(code=events.CLOSE_SIGNED_OUT)
             return
         self.user = user
+        self.authority = ws_auth.Authority.of(self.scope, user)
+        self.ended = False
         self.presence = {}  # handoff id -> presence.Member
         self.joined = [events.user_group(user.pk), events.members_group(user.account_id)]
         if user.is_staff_role:
             self.joined.append(events.queue_group(user.account_id))
         for group in self.joined:
             await self.channel_layer.group_add(group, self.channel_name)
-        self.joined_at = time.monotonic()
+        self.joined_at = self.checked_at = time.monotonic()
         await self.accept()
         metrics.websocket_opened(self)
+        self.watcher = asyncio.ensure_future(self._watch_authority())
         await self.send_json({"type": "ready"})
 
     async def disconnect(self, code):
         metrics.websocket_closed(self)
+        if getattr(self, "watcher", None) is not None:
+            self.watcher.cancel()
         for handoff_id in list(getattr(self, "presence", {})):
             await self._presence_leave(handoff_id)
         for group in getattr(self, "joined", ()):
             await self.channel_layer.group_discard(group, self.channel_name)
 
     async def receive_json(self, content, **kwargs):
-        if not isinstance(content, dict) or not hasattr(self, "user"):
+        if not isinstance(content, dict) or not hasattr(self, "user") or self.ended:
             return
         kind = content.get("type")
         if kind == "ping":
+            if await self._authority_ended():
+                return
             if time.monotonic() - self.joined_at > REJOIN_SECONDS:
                 await self._rejoin()
             await self._presence_touch()
@@ -98,15 +116,70 @@ class EscalationConsumer(AsyncJsonWebsocketConsumer):
                 logger.exception("presence frame %s failed", kind)
 
     async def event_frame(self, event):
+        if getattr(self, "ended", True):  # closed (session.revoke): nothing more reaches it
+            return
         await self.send_json(event["frame"])
 
     async def event_bells(self, event):
         """One event's bells for many members (events.notifications_created): this user's, if any."""
+        if getattr(self, "ended", True):
+            return
         note_id = event["ids"].get(str(self.user.pk))
         if note_id is None:
             return
         frame = event["frame"]
         await self.send_json({**frame, "notification": {"id": note_id, **frame["notification"]}})
+
+    # --- The socket's authority ---------------------------------------------------------------
+
+    async def session_revoke(self, event):
+        """`session.revoke` on the user's group (events.end_sessions): close if it names this socket."""
+        if getattr(self, "ended", True):
+            return
+        if events.session_revoke_applies(event, token_digest=self.authority.token_digest,
+                                         session_fingerprint=self.authority.session_fingerprint):
+            await self._end(event.get("code", events.CLOSE_SIGNED_OUT), event.get("reason", ""))
+
+    async def _watch_authority(self):
+        """Re-check a socket that has not been re-checked for WEBSOCKET_RECHECK_SECONDS (one that
+        does not ping). Jittered, so sockets opened together do not query together."""
+        period = settings.WEBSOCKET_RECHECK_SECONDS
+        try:
+            while not self.ended:
+                await asyncio.sleep(period * random.uniform(0.5, 1.0))
+                if not self.ended and time.monotonic() - self.checked_at >= period / 2:
+                    await self._authority_ended()
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # e.g. the connection is gone already: nothing left to guard
+            logger.debug("websocket authority watcher stopped", exc_info=True)
+
+    async def _authority_ended(self) -> bool:
+        """Re-read the user and the socket's credential (on a ping, or from the watcher); close
+        if they ended."""
+        self.checked_at = time.monotonic()
+        try:
+            verdict = await ws_auth.recheck(self.authority)
+        except Exception:  # a database hiccup keeps the socket; the next ping checks again
+            logger.warning("re-checking the websocket of user %s failed", self.authority.user_id, exc_info=True)
+            return False
+        if verdict is None:
+            return False
+        await self._end(*verdict)
+        return True
+
+    async def _end(self, code: int, reason: str):
+        if self.ended:  # a ping's and the watcher's checks may both find it
+            return
+        self.ended = True
+        logger.info("closing the websocket of user %s: %s (%s)", self.authority.user_id, reason, code)
+        joined, self.joined = self.joined, []
+        for group in joined:
+            try:
+                await self.channel_layer.group_discard(group, self.channel_name)
+            except Exception:  # the membership expires by itself (group_expiry); nothing is sent meanwhile
+                logger.warning("leaving %s failed", group, exc_info=True)
+        await self.close(code=code)
 
     async def _rejoin(self):
         self.joined_at = time.monotonic()

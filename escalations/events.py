@@ -6,10 +6,15 @@ Groups: `account.<id>.queue` (the account's engineers and admins: queue events),
 that end their sockets). Frames follow API.md exactly; ids are normalised to strings here.
 Everything is sent after the surrounding transaction commits (`send_on_commit`), so a
 rolled-back escalation sends nothing.
+
+Close codes of the socket (docs/realtime.md): `CLOSE_SIGNED_OUT` (4401) and `CLOSE_REAUTHORISE`
+(4403). `end_sessions` sends the control message (`session.revoke`) that closes a user's sockets
+when their authority ends (escalations/ws_revoke.py says when).
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 
 from asgiref.sync import async_to_sync
@@ -192,3 +197,57 @@ def handoff_cancelled(handoff) -> None:
     frame = handoff_updated_frame(handoff)
     frame["handoff"]["state"] = "cancelled"
     send_on_commit(queue_group(handoff.account_id), frame)
+
+
+# --- Ending sockets ---------------------------------------------------------------------------
+
+# Not (or no longer) authenticated: at connect, or the account was deactivated, the socket's API
+# token deleted, its browser session logged out. Clients do not reconnect; a person logs in again.
+CLOSE_SIGNED_OUT = 4401
+# What the socket was authorised with changed (the role or account, the password, the browser
+# session): reconnect. The new connection is authenticated and authorised afresh, so it gets the
+# rights the user has now, or 4401.
+CLOSE_REAUTHORISE = 4403
+SESSION_REVOKE = "session.revoke"
+
+
+def session_fingerprint(session_key: str) -> str:
+    """A browser session key is a credential: control messages carry its hash, never the key."""
+    return hashlib.sha256(session_key.encode()).hexdigest()
+
+
+def session_revoke_message(reason: str, *, code: int = CLOSE_SIGNED_OUT, auth: str | None = None,
+                           token_digest: str | None = None, session_key: str | None = None) -> dict:
+    """The control message to `user.<id>` that closes sockets of that user with `code`: all of
+    them, only those authenticated by a browser session (`auth="session"`), only the one(s)
+    authenticated by one API token (`token_digest`, knox's digest) or by one browser session
+    (`session_key`)."""
+    return {
+        "type": SESSION_REVOKE,
+        "reason": reason,
+        "code": code,
+        "auth": "token" if token_digest else "session" if session_key else auth,
+        "token": token_digest,
+        "session": session_fingerprint(session_key) if session_key else None,
+    }
+
+
+def session_revoke_applies(message: dict, *, token_digest: str | None, session_fingerprint: str | None) -> bool:
+    """Whether a socket authenticated by this token digest, or this browser session (its
+    fingerprint), is one the message closes."""
+    if message.get("token"):
+        return token_digest == message["token"]
+    if message.get("session"):
+        return session_fingerprint == message["session"]
+    if message.get("auth") == "session":
+        return session_fingerprint is not None
+    if message.get("auth") == "token":
+        return token_digest is not None
+    return True
+
+
+def end_sessions(user_id, reason: str, **which) -> None:
+    """Close the user's sockets (see `session_revoke_message` for which, and with what code)
+    once the current transaction commits: a rolled-back deactivation closes nothing."""
+    group, message = user_group(user_id), session_revoke_message(reason, **which)
+    transaction.on_commit(lambda: _send_message(group, message, frame_type=SESSION_REVOKE))

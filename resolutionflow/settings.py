@@ -151,6 +151,10 @@ if REDIS_URL:
             "socket_keepalive": True,
         }]
 
+# An open websocket's user, token or browser session is read again on every ping (browsers ping
+# every 25 s), and at least this often for a client that does not ping (docs/realtime.md).
+WEBSOCKET_RECHECK_SECONDS = env.float("WEBSOCKET_RECHECK_SECONDS", default=60.0)
+
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not bool(env.str("CELERY_BROKER_URL", default=REDIS_URL))

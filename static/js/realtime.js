@@ -5,7 +5,7 @@
 // random point in its upper half), so a restarted server is not hit by every tab at once.
 // After each reconnect, `onOpen` listeners get {reconnected: true} and refetch what they
 // show, so nothing sent while the socket was down is missed. Frames registered with `stick`
-// (presence joins) are re-sent on every (re)connect.
+// (presence joins) are re-sent on every (re)connect. A 4401 close (signed out) is final.
 
 const BASE_MS = 500;
 const CAP_MS = 15000;
@@ -124,6 +124,9 @@ function connect() {
     if (sock !== socket) return;
     socket = null;
     clearInterval(pingTimer);
+    // 4401: signed out (never authenticated, or the account, token or session ended): stay
+    // down and say so. 4403: the rights changed (role, account, password): reconnect like
+    // after any drop; the new socket is authorised afresh, or gets 4401 and stops here.
     if (event.code === 4401) {
       stopped = true;
       setState("signed-out");
