@@ -25,6 +25,7 @@ across processes; this socket's entries are removed on disconnect and refreshed 
 """
 
 import asyncio
+import json
 import logging
 import random
 import time
@@ -118,7 +119,10 @@ class EscalationConsumer(AsyncJsonWebsocketConsumer):
     async def event_frame(self, event):
         if getattr(self, "ended", True):  # closed (session.revoke): nothing more reaches it
             return
-        await self.send_json(event["frame"])
+        text = event.get("text")  # pre-encoded by events.send_now
+        if text is None:
+            text = json.dumps(event["frame"])
+        await self.send(text_data=text)
 
     async def event_bells(self, event):
         """One event's bells for many members (events.notifications_created): this user's, if any."""

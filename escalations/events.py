@@ -15,6 +15,7 @@ when their authority ends (escalations/ws_revoke.py says when).
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 
 from asgiref.sync import async_to_sync
@@ -134,7 +135,9 @@ def send_now(group: str, frame: dict) -> None:
     Callers inside a transaction use `send_on_commit`. A realtime hiccup never fails the write
     that caused it: the error is logged and counted, and clients re-sync by refetching when
     their socket comes back."""
-    _send_message(group, {"type": "event.frame", "frame": frame}, frame_type=frame["type"])
+    # Encoded once here, not once per receiving socket (500 sockets, one json.dumps).
+    _send_message(group, {"type": "event.frame", "frame": frame, "text": json.dumps(frame)},
+                  frame_type=frame["type"])
 
 
 def _send_message(group: str, message: dict, *, frame_type: str) -> None:

@@ -135,8 +135,11 @@ else:
 # Redis clients that survive a Redis restart (docs/realtime.md, "When Redis goes away"). A pooled
 # connection that the restart closed fails its next command: redis-py retries that command on a
 # fresh connection (`retry`), so the first websocket connect after the restart succeeds; a
-# connection idle longer than `health_check_interval` is PINGed before use. No socket_timeout
-# here: the layer's receive blocks in BZPOPMIN for seconds. The presence store uses these
+# connection idle longer than `health_check_interval` is PINGed before use. `socket_timeout` is
+# set on purpose: redis-py 8 defaults it to 5 s, exactly channels-redis' BZPOPMIN block (5 s),
+# so on a busy event loop the empty answer to a consumer's receive arrived "late", the read
+# raised TimeoutError and the consumer died with its socket (frames lost at 500 sockets, see
+# docs/performance.md). 15 s leaves the blocking read room. The presence store uses these
 # connections too (escalations/presence.py).
 if REDIS_URL:
     from redis.asyncio.retry import Retry as _AsyncRetry
@@ -148,6 +151,7 @@ if REDIS_URL:
             "retry": _AsyncRetry(_Backoff(cap=0.2, base=0.05), 2),
             "health_check_interval": 15,
             "socket_connect_timeout": 2,
+            "socket_timeout": 15,
             "socket_keepalive": True,
         }]
 

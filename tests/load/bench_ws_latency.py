@@ -10,7 +10,9 @@ It creates (or reuses) its own database, migrates it, starts daphne and a worker
 and per size: connects S engineers over real websockets (API tokens; the account's engineers ARE
 the sockets), then per escalation times, from just before the POST, the `handoff.created` card
 and the `notification.created` bell on every socket. A frame that has not arrived 5 s after the
-POST is counted lost. The floor is `POST /api/v1/sessions` (token auth, throttle, one insert) on
+POST is counted lost. Between escalations it waits until the worker has sent the previous one's
+deliveries (hundreds of emails at S = 500): it measures latency on a quiet system, not
+throughput under a backlog. The floor is `POST /api/v1/sessions` (token auth, throttle, one insert) on
 the same server in the same run. It prints the load average and counts ERROR/Traceback lines in
 the server's and the worker's logs.
 """
@@ -111,13 +113,31 @@ async def measure(*, tech_token, eng_tokens, base, ws_base, escalations, warmup)
                     bell_ms.append((s[("bell", sid)] - t0) * 1000)
                 else:
                     lost_bells += 1
-            await asyncio.sleep(0.05)  # let the worker finish the previous fan-out's deliveries
+            # Latency, not throughput: the next escalation starts on a quiet system, once the
+            # worker has sent this one's deliveries (hundreds of emails at S = 500).
+            await asyncio.to_thread(_wait_outbox_drained, hid, 60)
     for ws in sockets:
         await ws.close()
     for task in readers:
         task.cancel()
     return {"card": card_ms, "bell": bell_ms, "post": post_ms, "floor": floor_ms,
             "lost_cards": lost_cards, "lost_bells": lost_bells, "expected": escalations * len(sockets)}
+
+
+def _wait_outbox_drained(handoff_id: str, timeout: float) -> None:
+    from django.db import close_old_connections
+
+    from escalations.models import EscalationEvent
+    from notifications.models import Delivery
+
+    close_old_connections()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if (not EscalationEvent.objects.filter(handoff_id=handoff_id, fanned_out_at__isnull=True).exists()
+                and not Delivery.objects.filter(handoff_id=handoff_id, status__in=["pending", "sending"]).exists()):
+            break
+        time.sleep(0.05)
+    close_old_connections()
 
 
 def _wait_healthy(port):
