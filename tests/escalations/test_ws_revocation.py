@@ -8,6 +8,7 @@ connection gets the rights the user has now). See docs/realtime.md.
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
 import time
 from datetime import timedelta
@@ -28,6 +29,28 @@ from tests.helpers import browser_client, recv_json, recv_types, ws_connect
 pytestmark = pytest.mark.django_db(transaction=True)
 
 HANDOFF_FRAMES = {"handoff.created", "handoff.claimed", "handoff.updated", "notification.created"}
+
+
+def committed(fn, *args):
+    """Run a change in a thread of its own, as a request would: its control message goes out on
+    commit through async_to_sync, which cannot run on a thread that has an event loop (this
+    worker's may have Playwright's, after the browser tests)."""
+    from django.db import connections
+
+    def call():
+        try:
+            return fn(*args)
+        finally:
+            connections.close_all()
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(call).result(timeout=20)
+
+
+def _save(user, **changes):
+    for field, value in changes.items():
+        setattr(user, field, value)
+    committed(user.save)
 
 
 def _token_socket(server, user, key=None):
@@ -79,8 +102,7 @@ def test_a_deactivated_user_loses_every_socket_at_once(live_asgi, acme_tech, acm
     by_cookie = _cookie_socket(live_asgi, _cookie(acme_senior))
     witness = _token_socket(live_asgi, acme_senior2)
 
-    acme_senior.is_active = False
-    acme_senior.save()
+    _save(acme_senior, is_active=False)
     handoff = _escalate(live_asgi, acme_tech)
 
     _closed_with(by_token, 4401)
@@ -91,10 +113,15 @@ def test_a_deactivated_user_loses_every_socket_at_once(live_asgi, acme_tech, acm
 
 def test_a_rolled_back_deactivation_closes_nothing(live_asgi, acme_tech, acme_senior):
     ws = _token_socket(live_asgi, acme_senior)
-    with pytest.raises(RuntimeError), transaction.atomic():
-        acme_senior.is_active = False
-        acme_senior.save()
-        raise RuntimeError("the admin's change failed")
+
+    def fail():
+        with transaction.atomic():
+            acme_senior.is_active = False
+            acme_senior.save()
+            raise RuntimeError("the admin's change failed")
+
+    with pytest.raises(RuntimeError):
+        committed(fail)
     _gets_the_escalation(ws, _escalate(live_asgi, acme_tech))
     ws.close()
 
@@ -103,8 +130,7 @@ def test_a_role_change_closes_with_4403_and_the_reconnect_gets_the_new_rights(li
     key = api_token_create(user=acme_senior)
     ws = _token_socket(live_asgi, acme_senior, key)
 
-    acme_senior.role = "technician"
-    acme_senior.save()
+    _save(acme_senior, role="technician")
     handoff = _escalate(live_asgi, acme_tech)
     _closed_with(ws, 4403)
 
@@ -120,8 +146,7 @@ def test_a_role_change_closes_with_4403_and_the_reconnect_gets_the_new_rights(li
 
 def test_an_account_change_closes_with_4403(live_asgi, acme_tech, acme_senior, globex):
     ws = _cookie_socket(live_asgi, _cookie(acme_senior))
-    acme_senior.account = globex
-    acme_senior.save()
+    _save(acme_senior, account=globex)
     _escalate(live_asgi, acme_tech)
     _closed_with(ws, 4403)
 
@@ -132,7 +157,7 @@ def test_deleting_a_token_closes_the_sockets_it_opened_and_no_other(live_asgi, a
     kept = _token_socket(live_asgi, acme_senior, kept_key)
     browser = _cookie_socket(live_asgi, _cookie(acme_senior))
 
-    AuthToken.objects.get(digest=_token_digest(doomed_key)).delete()
+    committed(AuthToken.objects.get(digest=_token_digest(doomed_key)).delete)
     handoff = _escalate(live_asgi, acme_tech)
 
     _closed_with(doomed, 4401)
@@ -147,7 +172,7 @@ def test_revoking_all_tokens_closes_every_token_socket_but_not_the_browser(live_
 
     tokens = [_token_socket(live_asgi, acme_senior) for _ in range(2)]
     browser = _cookie_socket(live_asgi, _cookie(acme_senior))
-    api_tokens_revoke(user=acme_senior)
+    committed(lambda: api_tokens_revoke(user=acme_senior))
     handoff = _escalate(live_asgi, acme_tech)
     for ws in tokens:
         _closed_with(ws, 4401)
@@ -161,7 +186,7 @@ def test_logging_out_closes_that_sessions_sockets_only(live_asgi, acme_tech, acm
     staying_ws = _cookie_socket(live_asgi, staying.cookies[settings.SESSION_COOKIE_NAME].value)
     token_ws = _token_socket(live_asgi, acme_senior)
 
-    assert leaving.post("/logout/").status_code == 302
+    assert committed(leaving.post, "/logout/").status_code == 302
     handoff = _escalate(live_asgi, acme_tech)
 
     _closed_with(leaving_ws, 4401)
@@ -178,7 +203,7 @@ def test_a_password_change_closes_the_browser_sockets_and_their_sessions_are_gon
     token_ws = _token_socket(live_asgi, acme_senior)
 
     acme_senior.set_password("a-new-and-long-passphrase")
-    acme_senior.save()
+    _save(acme_senior)
     handoff = _escalate(live_asgi, acme_tech)
 
     _closed_with(browser, 4403)
@@ -191,7 +216,7 @@ def test_a_password_change_closes_the_browser_sockets_and_their_sessions_are_gon
 
 def test_a_login_after_the_password_change_is_not_touched(live_asgi, acme_senior):
     acme_senior.set_password("a-new-and-long-passphrase")
-    acme_senior.save()
+    _save(acme_senior)
     ws = _cookie_socket(live_asgi, _cookie(acme_senior))
     ws.send(json.dumps({"type": "ping"}))
     assert recv_json(ws) == {"type": "pong"}
