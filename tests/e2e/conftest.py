@@ -26,6 +26,17 @@ from accounts.services import api_token_create
 from tests import helpers
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/lib/chromium/chromium")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    """Browser tests run last in each process. Playwright's sync API keeps its event loop running
+    in the main thread from the first browser test to the end of the session, and any later test
+    whose code calls async_to_sync there (readyz's channel-layer check, group sends) would fail
+    with "You cannot use AsyncToSync in the same thread as an async event loop". pytest-django and
+    pytest's own fixture grouping decide the rest of the order; this stable sort only moves the
+    e2e tests behind the others."""
+    items.sort(key=lambda item: item.get_closest_marker("e2e") is not None)
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
