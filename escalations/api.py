@@ -163,14 +163,15 @@ class HandoffQueue(generics.ListAPIView):
     permission_classes = [IsStaffRole]
     serializer_class = HandoffSummarySerializer
 
-    @extend_schema(parameters=[OpenApiParameter("state", str, enum=["unclaimed", "claimed", "all"])])
+    @extend_schema(parameters=[OpenApiParameter("state", str, enum=["unclaimed", "claimed", "all"],
+                                                default="unclaimed")])
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation
             return Handoff.objects.none()
-        state = self.request.query_params.get("state", "unclaimed")
+        state = self.request.query_params.get("state") or "unclaimed"  # empty is absent, as for every parameter
         if state not in {"unclaimed", "claimed", "all"}:
             raise ValidationError({"state": ["Must be one of unclaimed, claimed, all."]})
         return selectors.handoff_queue(account=self.request.user.account, state=state)

@@ -5,34 +5,44 @@ from escalations.models import Handoff, Message, PilotSession, Step, StepOutcome
 
 # --- Input -------------------------------------------------------------------------------------
 
+class TextField(serializers.CharField):
+    """Text, as the OpenAPI document says: a JSON string. DRF's CharField also takes a number as its
+    text (1e3 became "1000.0"); anything but a string is a 400 "Not a valid string." (issue #10)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class SessionCreateSerializer(serializers.Serializer):
-    title = serializers.CharField(max_length=200)
-    problem = serializers.CharField(max_length=10_000)
-    psa_ticket_id = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
-    client_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    title = TextField(max_length=200)
+    problem = TextField(max_length=10_000)
+    psa_ticket_id = TextField(max_length=64, required=False, allow_blank=True, default="")
+    client_name = TextField(max_length=200, required=False, allow_blank=True, default="")
 
 
 class StepCreateSerializer(serializers.Serializer):
-    action = serializers.CharField(max_length=2_000)
-    result = serializers.CharField(max_length=5_000, required=False, allow_blank=True, default="")
+    action = TextField(max_length=2_000)
+    result = TextField(max_length=5_000, required=False, allow_blank=True, default="")
     outcome = serializers.ChoiceField(choices=StepOutcome.choices)
 
 
 class MessageCreateSerializer(serializers.Serializer):
-    body = serializers.CharField(max_length=10_000)
+    body = TextField(max_length=10_000)
 
 
 class ResolveSerializer(serializers.Serializer):
-    resolution = serializers.CharField(max_length=10_000)
+    resolution = TextField(max_length=10_000)
 
 
 class EscalateSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=2_000)
+    reason = TextField(max_length=2_000)
     target_user_id = serializers.UUIDField(required=False, allow_null=True, default=None)
 
 
 class HandoffRequestSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=2_000)
+    reason = TextField(max_length=2_000)
     target_user_id = serializers.UUIDField()
 
 

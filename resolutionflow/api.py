@@ -1,7 +1,9 @@
-"""API plumbing shared by every app: the exception handler."""
+"""API plumbing shared by every app: the exception handler, and the 404 of URLs no view answers."""
 
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import JsonResponse
+from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -25,3 +27,11 @@ def exception_handler(exc, context):
     if response is not None and extra and isinstance(response.data, dict):
         response.data.update(extra)
     return response
+
+
+def not_found(request, exception=None):
+    """`handler404`: under /api/ the API's own 404 body (`{"detail": "Not found."}`, as its views
+    answer), e.g. for an id with a slash in it, which no route matches; the HTML page elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return defaults.page_not_found(request, exception)

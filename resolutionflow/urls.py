@@ -33,6 +33,9 @@ api_v1 = [
                                                       authentication_classes=[]), name="api-docs"),
 ]
 
+# An unknown URL under /api/ gets the API's JSON 404 (the document's 404 body), pages get the HTML one.
+handler404 = "resolutionflow.api.not_found"
+
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
