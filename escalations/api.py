@@ -29,6 +29,16 @@ from escalations.serializers import (
     StepSerializer,
 )
 from resolutionflow import metrics
+from resolutionflow.openapi import conflict
+
+# The 409s (escalations.errors.Conflict); every other error is documented for all operations at
+# once (resolutionflow.openapi).
+RESOLVED_CONFLICT = conflict("The session is resolved.")
+ESCALATE_CONFLICT = conflict(
+    "The session already has an open handoff (`handoff_id` names it), or it is not active (resolved, or "
+    "escalated without an open handoff), or the Idempotency-Key was already used for another request.")
+CLAIM_CONFLICT = conflict("Someone else claimed it first (`claimed_by` says who), or the session was resolved "
+                          "before anyone claimed it.")
 
 
 def _is_uuid(value) -> bool:
@@ -86,7 +96,7 @@ class SessionDetail(APIView):
 
 
 class SessionSteps(APIView):
-    @extend_schema(request=StepCreateSerializer, responses={201: StepSerializer})
+    @extend_schema(request=StepCreateSerializer, responses={201: StepSerializer, 409: RESOLVED_CONFLICT})
     def post(self, request, session_id):
         session = selectors.session_get(user=request.user, session_id=session_id)
         data = _valid(StepCreateSerializer, request)
@@ -95,7 +105,7 @@ class SessionSteps(APIView):
 
 
 class SessionMessages(APIView):
-    @extend_schema(request=MessageCreateSerializer, responses={201: MessageSerializer})
+    @extend_schema(request=MessageCreateSerializer, responses={201: MessageSerializer, 409: RESOLVED_CONFLICT})
     def post(self, request, session_id):
         session = selectors.session_get(user=request.user, session_id=session_id)
         data = _valid(MessageCreateSerializer, request)
@@ -104,7 +114,7 @@ class SessionMessages(APIView):
 
 
 class SessionResolve(APIView):
-    @extend_schema(request=ResolveSerializer, responses=SessionDetailSerializer)
+    @extend_schema(request=ResolveSerializer, responses={200: SessionDetailSerializer, 409: RESOLVED_CONFLICT})
     def post(self, request, session_id):
         session = selectors.session_get(user=request.user, session_id=session_id)
         data = _valid(ResolveSerializer, request)
@@ -113,7 +123,8 @@ class SessionResolve(APIView):
         return Response(SessionDetailSerializer(session).data)
 
 
-IDEMPOTENCY_PARAM = OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=False,
+IDEMPOTENCY_PARAM = OpenApiParameter("Idempotency-Key", {"type": "string", "maxLength": 255},
+                                     OpenApiParameter.HEADER, required=False,
                                      description="Same key and body within 24 h return the first response.")
 
 
@@ -141,7 +152,7 @@ class SessionEscalate(_HandoffRequestView):
     intent = HandoffIntent.ESCALATE
     input_serializer = EscalateSerializer
 
-    @extend_schema(request=EscalateSerializer, responses={201: HandoffDetailSerializer},
+    @extend_schema(request=EscalateSerializer, responses={201: HandoffDetailSerializer, 409: ESCALATE_CONFLICT},
                    parameters=[IDEMPOTENCY_PARAM])
     @metrics.escalate_timer("api", HandoffIntent.ESCALATE)
     def post(self, request, session_id):
@@ -152,7 +163,7 @@ class SessionHandoff(_HandoffRequestView):
     intent = HandoffIntent.HANDOFF
     input_serializer = HandoffRequestSerializer
 
-    @extend_schema(request=HandoffRequestSerializer, responses={201: HandoffDetailSerializer},
+    @extend_schema(request=HandoffRequestSerializer, responses={201: HandoffDetailSerializer, 409: ESCALATE_CONFLICT},
                    parameters=[IDEMPOTENCY_PARAM])
     @metrics.escalate_timer("api", HandoffIntent.HANDOFF)
     def post(self, request, session_id):
@@ -185,7 +196,7 @@ class HandoffDetail(APIView):
 
 
 class HandoffClaim(APIView):
-    @extend_schema(request=None, responses=HandoffDetailSerializer)
+    @extend_schema(request=None, responses={200: HandoffDetailSerializer, 409: CLAIM_CONFLICT})
     def post(self, request, handoff_id):
         if not request.user.is_staff_role:
             # Role gate first: a technician may only claim a handoff addressed to them.

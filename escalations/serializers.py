@@ -1,3 +1,4 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.api import UserRefSerializer
@@ -57,7 +58,7 @@ class StepSerializer(serializers.ModelSerializer):
 
 
 class MessageSerializer(serializers.ModelSerializer):
-    author = UserRefSerializer(read_only=True)
+    author = UserRefSerializer(read_only=True, allow_null=True, help_text="null for the copilot's and system messages.")
 
     class Meta:
         model = Message
@@ -66,7 +67,7 @@ class MessageSerializer(serializers.ModelSerializer):
 
 class OpenHandoffSerializer(serializers.ModelSerializer):
     requested_by = UserRefSerializer(read_only=True)
-    target_user = UserRefSerializer(read_only=True)
+    target_user = UserRefSerializer(read_only=True, allow_null=True)
 
     class Meta:
         model = Handoff
@@ -82,7 +83,8 @@ class SessionListSerializer(serializers.ModelSerializer):
         fields = ["id", "title", "problem", "client_name", "psa_ticket_id", "status", "owner", "open_handoff",
                   "resolution", "created_at", "updated_at", "resolved_at"]
 
-    def get_open_handoff(self, obj) -> dict | None:
+    @extend_schema_field(OpenHandoffSerializer(allow_null=True))
+    def get_open_handoff(self, obj):
         opened = getattr(obj, "open_handoffs", None)
         if opened is None:
             opened = list(obj.handoffs.unclaimed())
@@ -110,8 +112,8 @@ class HandoffSummarySerializer(serializers.ModelSerializer):
     session_id = serializers.UUIDField(read_only=True)
     session_title = serializers.CharField(source="session.title", read_only=True)
     requested_by = UserRefSerializer(read_only=True)
-    target_user = UserRefSerializer(read_only=True)
-    claimed_by = UserRefSerializer(read_only=True)
+    target_user = UserRefSerializer(read_only=True, allow_null=True)
+    claimed_by = UserRefSerializer(read_only=True, allow_null=True)
     steps_count = serializers.SerializerMethodField()
 
     class Meta:
@@ -129,8 +131,8 @@ class HandoffDetailSerializer(serializers.ModelSerializer):
 
     session_id = serializers.UUIDField(read_only=True)
     requested_by = UserRefSerializer(read_only=True)
-    target_user = UserRefSerializer(read_only=True)
-    claimed_by = UserRefSerializer(read_only=True)
+    target_user = UserRefSerializer(read_only=True, allow_null=True)
+    claimed_by = UserRefSerializer(read_only=True, allow_null=True)
     steps_tried_total = serializers.IntegerField(
         source="steps_tried_count", read_only=True,
         help_text="How many steps the session had at the escalation; `steps_tried` holds the most recent "
