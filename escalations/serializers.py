@@ -7,12 +7,16 @@ from escalations.models import Handoff, Message, PilotSession, Step, StepOutcome
 # --- Input -------------------------------------------------------------------------------------
 
 class TextField(serializers.CharField):
-    """Text, as the OpenAPI document says: a JSON string. DRF's CharField also takes a number as its
-    text (1e3 became "1000.0"); anything but a string is a 400 "Not a valid string." (issue #10)."""
+    """Text, as the OpenAPI document says: a JSON string of at most max_length characters as sent.
+    DRF's CharField also takes a number as its text (1e3 became "1000.0"), and measures the text
+    after stripping it (10,001 characters with a leading space passed a 10,000 limit); here anything
+    but a string, or a longer one, is a 400 (issue #10)."""
 
     def to_internal_value(self, data):
         if not isinstance(data, str):
             self.fail("invalid")
+        if self.max_length is not None and len(data) > self.max_length:
+            self.fail("max_length", max_length=self.max_length)
         return super().to_internal_value(data)
 
 
