@@ -75,3 +75,39 @@ def test_concurrent_escalations_without_a_key_make_one_handoff(acme_tech, acme_s
     assert all(r.json()["handoff_id"] == str(handoff.pk) for r in responses if r.status_code == 409)
     run_fanouts()
     assert Notification.objects.filter(user=acme_senior).count() == 1
+
+
+def test_one_idempotency_key_on_two_sessions_at_once_is_one_201_and_one_409(acme_tech, acme_senior):
+    """The key is the caller's: reused on another request it is a 409 (API.md), never a 500 from
+    the unique constraint, and the losing escalation leaves nothing behind."""
+    for _ in range(5):  # a race: try it several times
+        Handoff.objects.all().delete()
+        clients = [token_client(acme_tech) for _ in range(2)]
+        sessions = [make_session(c) for c in clients]
+        key = f"shared-{sessions[0]['id']}"
+        responses = _race([
+            lambda c=c, s=s: c.post(f"/api/v1/sessions/{s['id']}/escalate", {"reason": "stuck"}, format="json",
+                                    HTTP_IDEMPOTENCY_KEY=key)
+            for c, s in zip(clients, sessions, strict=True)])
+        assert sorted(r.status_code for r in responses) == [201, 409], [r.content for r in responses]
+        loser = next(r for r in responses if r.status_code == 409)
+        assert "Idempotency-Key" in loser.json()["detail"]
+        assert Handoff.objects.count() == 1  # the 409's handoff was rolled back
+
+
+def test_claim_and_resolve_at_the_same_moment_never_deadlock(acme_tech, acme_senior):
+    """Both take the session's row lock before the handoff's (one lock order): one of the two
+    wins cleanly, the other gets a 4xx that says why, never a 500 (a deadlock)."""
+    for i in range(10):
+        tech = token_client(acme_tech)
+        session = make_session(tech, title=f"Race {i}")
+        handoff = escalate(tech, session["id"]).json()
+        senior = token_client(acme_senior)
+        responses = _race([
+            lambda: senior.post(f"/api/v1/handoffs/{handoff['id']}/claim"),
+            lambda: tech.post(f"/api/v1/sessions/{session['id']}/resolve", {"resolution": "Fixed it"},
+                              format="json"),
+        ])
+        codes = [r.status_code for r in responses]
+        assert 500 not in codes and all(c < 500 for c in codes), [r.content for r in responses]
+        assert 200 in codes
