@@ -86,8 +86,8 @@ def test_one_idempotency_key_on_two_sessions_at_once_is_one_201_and_one_409(acme
         sessions = [make_session(c) for c in clients]
         key = f"shared-{sessions[0]['id']}"
         responses = _race([
-            lambda c=c, s=s: c.post(f"/api/v1/sessions/{s['id']}/escalate", {"reason": "stuck"}, format="json",
-                                    HTTP_IDEMPOTENCY_KEY=key)
+            lambda c=c, s=s, k=key: c.post(f"/api/v1/sessions/{s['id']}/escalate", {"reason": "stuck"}, format="json",
+                                            HTTP_IDEMPOTENCY_KEY=k)
             for c, s in zip(clients, sessions, strict=True)])
         assert sorted(r.status_code for r in responses) == [201, 409], [r.content for r in responses]
         loser = next(r for r in responses if r.status_code == 409)
@@ -103,10 +103,11 @@ def test_claim_and_resolve_at_the_same_moment_never_deadlock(acme_tech, acme_sen
         session = make_session(tech, title=f"Race {i}")
         handoff = escalate(tech, session["id"]).json()
         senior = token_client(acme_senior)
+        claim_url = f"/api/v1/handoffs/{handoff['id']}/claim"
+        resolve_url = f"/api/v1/sessions/{session['id']}/resolve"
         responses = _race([
-            lambda: senior.post(f"/api/v1/handoffs/{handoff['id']}/claim"),
-            lambda: tech.post(f"/api/v1/sessions/{session['id']}/resolve", {"resolution": "Fixed it"},
-                              format="json"),
+            lambda s=senior, u=claim_url: s.post(u),
+            lambda t=tech, u=resolve_url: t.post(u, {"resolution": "Fixed it"}, format="json"),
         ])
         codes = [r.status_code for r in responses]
         assert 500 not in codes and all(c < 500 for c in codes), [r.content for r in responses]
