@@ -370,6 +370,8 @@ OUTBOUND_HTTP_TIMEOUT_SECONDS = env.float("OUTBOUND_HTTP_TIMEOUT_SECONDS", defau
 OUTBOUND_HTTP_CONNECT_TIMEOUT_SECONDS = env.float("OUTBOUND_HTTP_CONNECT_TIMEOUT_SECONDS", default=5.0)
 OUTBOUND_HTTP_READ_TIMEOUT_SECONDS = env.float("OUTBOUND_HTTP_READ_TIMEOUT_SECONDS", default=10.0)
 OUTBOUND_MAX_RESPONSE_BYTES = env.int("OUTBOUND_MAX_RESPONSE_BYTES", default=1024 * 1024)
+# Autotask's zone discovery host (zoneInformation), docs/psa.md; tests point it at loopback.
+AUTOTASK_ZONE_DISCOVERY_URL = env.str("AUTOTASK_ZONE_DISCOVERY_URL", default="https://webservices.autotask.net")
 # Outbound deliveries (docs/notifications.md): how long a delivery is retried, and when a row
 # claimed by a worker counts as lost.
 WEBHOOK_RETRY_HOURS = env.float("WEBHOOK_RETRY_HOURS", default=24.0)

@@ -20,6 +20,20 @@ def send(delivery) -> str:
     connection = delivery.psa_connection
     note = json.loads(delivery.body)
     client = get_client(connection.kind)
-    note_id = client.post_note(config=connection.client_config(), ticket_id=note["ticket_id"], text=note["text"],
-                               timeout=settings.OUTBOUND_HTTP_TIMEOUT_SECONDS)
+    config = connection.client_config()
+    try:
+        note_id = client.post_note(config=config, ticket_id=note["ticket_id"], text=note["text"],
+                                   timeout=settings.OUTBOUND_HTTP_TIMEOUT_SECONDS)
+    finally:
+        remember_discovered(connection, config)
     return str(note_id or "")
+
+
+def remember_discovered(connection, config: dict) -> None:
+    """Keep what a client discovered (Autotask's `zone_url`) in the connection's options, so the
+    discovery request is made once, not on every note."""
+    zone_url = config.get("zone_url")
+    options = connection.options if isinstance(connection.options, dict) else {}
+    if zone_url and options.get("zone_url") != zone_url:
+        connection.options = {**options, "zone_url": zone_url}
+        type(connection).objects.filter(pk=connection.pk).update(options=connection.options)

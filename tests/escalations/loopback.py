@@ -3,6 +3,10 @@
 It records every request (method, path, query, headers, body) and answers from a script:
 each `answer(...)` queues one response; when the queue is empty the default answer is used.
 A response may `hang` (sleep before answering) to exercise timeouts.
+
+`routes`, when given, is the set of `(method, path)` the imitated vendor documents: any other
+request is recorded and answered 404 (without using the script), so a client calling a wrong
+path or method fails as it would against the real API.
 """
 
 from __future__ import annotations
@@ -40,7 +44,8 @@ class Answer:
 
 
 class LoopbackServer:
-    def __init__(self):
+    def __init__(self, routes=None):
+        self.routes = {(m.upper(), p) for m, p in routes} if routes else None
         self.requests: list[Recorded] = []
         self.script: list[Answer] = []
         self.default = Answer(200, {})
@@ -63,7 +68,10 @@ class LoopbackServer:
                         method=self.command, path=parts.path, query={k: v[0] for k, v in parse_qs(parts.query).items()},
                         headers={k.lower(): v for k, v in self.headers.items()}, body=body,
                     ))
-                    answer = server.script.pop(0) if server.script else server.default
+                    if server.routes is not None and (self.command, parts.path) not in server.routes:
+                        answer = Answer(404, {"error": f"no route {self.command} {parts.path}"})
+                    else:
+                        answer = server.script.pop(0) if server.script else server.default
                 if answer.hang:
                     server._stopping.wait(answer.hang)
                 payload = answer.body
@@ -92,7 +100,7 @@ class LoopbackServer:
                 except (BrokenPipeError, ConnectionResetError):
                     pass
 
-            do_GET = do_POST = _handle
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True

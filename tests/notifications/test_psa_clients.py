@@ -53,12 +53,32 @@ def test_connectwise_posts_an_internal_silent_note(psa):
                               "resolutionFlag": False, "customerUpdatedFlag": False, "processNotifications": False}
 
 
-def test_autotask_posts_a_ticket_note_with_its_headers(psa):
-    psa.answer(200, {"itemId": 31337})
-    note_id = get_client("autotask").post_note(config=autotask_config(psa), ticket_id="7001", text=NOTE, timeout=5)
+def autotask_server(*ticket_ids):
+    """An Autotask zone that knows only the documented child-entity create:
+    POST /atservicesrest/v1.0/Tickets/{id}/Notes (anything else is a 404)."""
+    return LoopbackServer(routes={("POST", f"/atservicesrest/v1.0/Tickets/{t}/Notes") for t in ticket_ids})
+
+
+@pytest.fixture
+def servers():
+    started = []
+
+    def start(server):
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+def test_autotask_creates_the_note_as_a_child_of_the_ticket(servers):
+    zone = servers(autotask_server(7001))
+    zone.answer(200, {"itemId": 31337})
+    note_id = get_client("autotask").post_note(config=autotask_config(zone), ticket_id="7001", text=NOTE, timeout=5)
     assert note_id == "31337"
-    [request] = psa.requests
-    assert (request.method, request.path) == ("POST", "/atservicesrest/v1.0/TicketNotes")
+    [request] = zone.requests
+    assert (request.method, request.path) == ("POST", "/atservicesrest/v1.0/Tickets/7001/Notes")
     assert request.headers["apiintegrationcode"] == "INTCODE"
     assert request.headers["username"] == "api@acme.test"
     assert request.headers["secret"] == "s3cret"
@@ -67,12 +87,80 @@ def test_autotask_posts_a_ticket_note_with_its_headers(psa):
                               "noteType": 1, "publish": 2}
 
 
-def test_autotask_options_and_a_zone_url_that_already_names_the_api(psa):
-    psa.answer(200, {"itemId": 5})
-    config = {**autotask_config(psa), "base_url": f"{psa.url}/atservicesrest/", "note_type": "3", "publish": 1}
+def test_autotask_a_zone_that_only_knows_the_documented_path_refuses_the_old_one(servers):
+    zone = servers(autotask_server(7001))
+    with pytest.raises(TransportError) as caught:
+        get_client("autotask").post_note(config=autotask_config(zone), ticket_id="7002", text=NOTE, timeout=5)
+    assert (caught.value.status_code, caught.value.retryable) == (404, False)
+
+
+def test_autotask_options_and_a_zone_url_that_already_names_the_api(servers):
+    zone = servers(autotask_server(12))
+    zone.answer(200, {"itemId": 5})
+    config = {**autotask_config(zone), "base_url": f"{zone.url}/atservicesrest/", "note_type": "3", "publish": 1}
     get_client("autotask").post_note(config=config, ticket_id="#12", text=NOTE, timeout=5)
-    assert psa.last.path == "/atservicesrest/v1.0/TicketNotes"
-    assert psa.last.json()["noteType"] == 3 and psa.last.json()["publish"] == 1 and psa.last.json()["ticketID"] == 12
+    assert zone.last.path == "/atservicesrest/v1.0/Tickets/12/Notes"
+    assert zone.last.json()["noteType"] == 3 and zone.last.json()["publish"] == 1 and zone.last.json()["ticketID"] == 12
+
+
+def zone_directory(servers, zone_url):
+    directory = servers(LoopbackServer(routes={("GET", "/atservicesrest/v1.0/zoneInformation")}))
+    directory.default.body = {"zoneName": "Test zone", "url": f"{zone_url}/atservicesrest/",
+                              "webUrl": "https://ww5.autotask.net/", "ci": 5}
+    return directory
+
+
+@pytest.mark.parametrize("base_url", ["", "directory"])
+def test_autotask_without_a_zone_discovers_it_once_and_keeps_it_in_the_config(servers, settings, base_url):
+    zone = servers(autotask_server(7001, 7002))
+    zone.default.body = {"itemId": 1}
+    directory = zone_directory(servers, zone.url)
+    settings.AUTOTASK_ZONE_DISCOVERY_URL = directory.url
+    # Empty, or the discovery host itself (not a zone): both ask for discovery.
+    config = {**autotask_config(zone), "base_url": directory.url if base_url else ""}
+    client = get_client("autotask")
+    client.post_note(config=config, ticket_id="7001", text=NOTE, timeout=5)
+    [lookup] = directory.requests
+    assert (lookup.method, lookup.path, lookup.query) == ("GET", "/atservicesrest/v1.0/zoneInformation",
+                                                          {"user": "api@acme.test"})
+    assert config["zone_url"] == zone.url
+    client.post_note(config=config, ticket_id="7002", text=NOTE, timeout=5)
+    assert len(directory.requests) == 1  # cached: no second lookup
+    assert [r.path for r in zone.requests] == ["/atservicesrest/v1.0/Tickets/7001/Notes",
+                                               "/atservicesrest/v1.0/Tickets/7002/Notes"]
+
+
+def test_autotask_an_explicit_base_url_is_used_without_discovery(servers, settings):
+    zone = servers(autotask_server(7001))
+    zone.answer(200, {"itemId": 9})
+    directory = zone_directory(servers, "http://127.0.0.1:9")
+    settings.AUTOTASK_ZONE_DISCOVERY_URL = directory.url
+    assert get_client("autotask").post_note(config=autotask_config(zone), ticket_id="7001", text=NOTE,
+                                            timeout=5) == "9"
+    assert directory.requests == []
+
+
+def test_autotask_the_discovery_host_can_be_an_option_and_a_bad_answer_is_an_error(servers, settings):
+    directory = servers(LoopbackServer(routes={("GET", "/atservicesrest/v1.0/zoneInformation")}))
+    directory.answer(200, {"unexpected": True})
+    settings.AUTOTASK_ZONE_DISCOVERY_URL = "https://webservices.autotask.invalid"
+    config = {**autotask_config(directory), "base_url": "", "zone_discovery_url": directory.url}
+    with pytest.raises(TransportError) as caught:
+        get_client("autotask").post_note(config=config, ticket_id="1", text=NOTE, timeout=5)
+    assert caught.value.retryable is False and "zone" in str(caught.value)
+    assert [r.path for r in directory.requests] == ["/atservicesrest/v1.0/zoneInformation"]
+
+
+def test_autotask_a_discovered_zone_on_a_private_address_is_refused(servers, settings, monkeypatch):
+    """The discovered URL goes through the SSRF guard like any other."""
+    from notifications.psa import autotask
+
+    monkeypatch.setattr(autotask, "discover_zone", lambda config, timeout: "http://10.1.2.3")
+    settings.OUTBOUND_ALLOW_PRIVATE_NETWORKS = False
+    config = {**autotask_config(servers(LoopbackServer())), "base_url": ""}
+    with pytest.raises(TransportError) as caught:
+        get_client("autotask").post_note(config=config, ticket_id="1", text=NOTE, timeout=5)
+    assert caught.value.retryable is False and "private" in str(caught.value)
 
 
 def test_halopsa_gets_a_token_then_posts_a_private_action_and_caches_the_token(psa):

@@ -54,12 +54,37 @@ def test_autotask_gets_a_ticket_note_with_its_headers_and_options(
     escalate_and_commit(django_capture_on_commit_callbacks, api(acme_tech), psa_ticket_id="777")
     run_due(kind="psa")
     [request] = receiver.requests
-    assert request.path == "/atservicesrest/v1.0/TicketNotes"
+    assert request.path == "/atservicesrest/v1.0/Tickets/777/Notes"
     assert (request.headers["username"], request.headers["secret"], request.headers["apiintegrationcode"]) == (
         "api@acme.test", "s3", "CODE")
     body = request.json()
     assert (body["ticketID"], body["noteType"], body["publish"]) == (777, 3, 1)
     assert Delivery.objects.get(kind="psa").external_id == "555"
+
+
+def test_autotask_zone_discovered_on_first_use_is_kept_on_the_connection(
+        api, acme_tech, settings, django_capture_on_commit_callbacks):
+    from tests.escalations.loopback import LoopbackServer
+
+    zone = LoopbackServer(routes={("POST", "/atservicesrest/v1.0/Tickets/777/Notes")})
+    directory = LoopbackServer(routes={("GET", "/atservicesrest/v1.0/zoneInformation")})
+    try:
+        zone.default.body = {"itemId": 556}
+        directory.default.body = {"url": f"{zone.url}/atservicesrest/"}
+        settings.AUTOTASK_ZONE_DISCOVERY_URL = directory.url
+        # Saved with the discovery host (not a zone): discovered at first use.
+        connection = psa(acme_tech.account, directory.url, kind="autotask", username="api@acme.test", secret="s3",
+                         integration_code="CODE")
+        escalate_and_commit(django_capture_on_commit_callbacks, api(acme_tech), psa_ticket_id="777")
+        run_due(kind="psa")
+        assert [r.query for r in directory.requests] == [{"user": "api@acme.test"}]
+        assert [r.path for r in zone.requests] == ["/atservicesrest/v1.0/Tickets/777/Notes"]
+        connection.refresh_from_db()
+        assert connection.options["zone_url"] == zone.url
+        assert Delivery.objects.get(kind="psa").external_id == "556"
+    finally:
+        zone.stop()
+        directory.stop()
 
 
 def test_halopsa_gets_a_token_then_a_private_note(api, acme_tech, receiver, django_capture_on_commit_callbacks):
