@@ -1,6 +1,7 @@
 """Anthropic Messages API.
 
-POST `{AI_BASE_URL or https://api.anthropic.com}/v1/messages` with the headers `x-api-key`,
+POST `{AI_BASE_URL or https://api.anthropic.com}/v1/messages` (AI_BASE_URL with or without its `/v1`:
+llm.api_root) with the headers `x-api-key`,
 `anthropic-version: 2023-06-01` and `content-type: application/json`; the body has `model`,
 `max_tokens`, `system` and `messages`. The answer's first `text` content block holds the JSON.
 https://docs.anthropic.com/en/api/messages
@@ -17,7 +18,10 @@ from escalations.assessment.similar import find_similar
 from escalations.assessment.types import Assessment, AssessmentContext, AssessmentInvalid, assessment_from_llm
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
-DEFAULT_MODEL = "claude-3-5-haiku-latest"
+# claude-3-5-haiku-latest is retired; the default is a current alias (AI_MODEL overrides it).
+# https://docs.anthropic.com/en/docs/about-claude/models/overview ,
+# https://docs.anthropic.com/en/docs/about-claude/model-deprecations
+DEFAULT_MODEL = "claude-haiku-4-5"
 API_VERSION = "2023-06-01"
 
 
@@ -25,7 +29,7 @@ class AnthropicProvider:
     name = "anthropic"
 
     def __init__(self, *, base_url: str = "", api_key: str = "", model: str = ""):
-        self.base_url = (base_url or settings.AI_BASE_URL or DEFAULT_BASE_URL).rstrip("/")
+        self.base_url = llm.api_root(base_url or settings.AI_BASE_URL, DEFAULT_BASE_URL)
         self.api_key = api_key or settings.AI_API_KEY
         self.model = model or settings.AI_MODEL or DEFAULT_MODEL
 

@@ -17,6 +17,37 @@ from resolutionflow import outbound
 MAX_RESPONSE_BYTES = 1_000_000
 MAX_TOKENS = 1_024
 
+
+def api_root(base_url: str, default: str) -> str:
+    """One rule for AI_BASE_URL, for both providers: the server's root without a trailing `/v1`
+    or slash, so `https://api.openai.com`, `https://api.openai.com/v1` and `.../v1/` are the same
+    and the providers add `/v1/...` once (never `/v1/v1`)."""
+    root = (base_url or default).strip().rstrip("/")
+    while root.lower().endswith("/v1"):
+        root = root[: -len("/v1")].rstrip("/")
+    return root
+
+
+# OpenAI's reasoning models (o1, o3, o4-mini, gpt-5...) reject `max_tokens` ("Unsupported
+# parameter: 'max_tokens' ... Use 'max_completion_tokens' instead") and any `temperature` but the
+# default; other models and local OpenAI-compatible servers (Ollama, vLLM, LM Studio) expect
+# `max_tokens`. https://github.com/openai/openai-python/issues/2046 ,
+# https://platform.openai.com/docs/guides/reasoning , https://platform.openai.com/docs/api-reference/chat/create
+_REASONING_MODEL = re.compile(r"^(o\d+|gpt-5)([-.:_].*)?$")
+
+
+def is_reasoning_model(model: str) -> bool:
+    """o1/o3/o4-mini/gpt-5 families (with an optional `openai/` style prefix): True."""
+    name = (model or "").strip().lower().rsplit("/", 1)[-1]
+    return bool(_REASONING_MODEL.match(name))
+
+
+def openai_sampling(model: str) -> dict:
+    """The token limit (and temperature) a chat completion request takes for this model."""
+    if is_reasoning_model(model):
+        return {"max_completion_tokens": MAX_TOKENS}
+    return {"temperature": 0.2, "max_tokens": MAX_TOKENS}
+
 SYSTEM_PROMPT = (
     "You assist senior engineers at a managed service provider (MSP). A junior technician escalated a "
     "troubleshooting session. From the problem, the steps already tried (with their outcome), the recent "

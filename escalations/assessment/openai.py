@@ -1,8 +1,10 @@
 """OpenAI-compatible chat completions (OpenAI, Azure-style gateways, vLLM, Ollama, LM Studio...).
 
-POST `{AI_BASE_URL}/chat/completions` with `Authorization: Bearer AI_API_KEY`, the model
+POST `{AI_BASE_URL}/v1/chat/completions` (AI_BASE_URL with or without its `/v1`: llm.api_root)
+with `Authorization: Bearer AI_API_KEY`, the model
 `AI_MODEL`, and `response_format: {"type": "json_object"}` (JSON mode), then validate the JSON
-in `choices[0].message.content`.
+in `choices[0].message.content`. Reasoning models (o1/o3/o4/gpt-5) get `max_completion_tokens`
+and no `temperature`, others `max_tokens` (llm.openai_sampling).
 https://platform.openai.com/docs/api-reference/chat/create
 """
 
@@ -16,7 +18,7 @@ from escalations.assessment.deadline import Deadline
 from escalations.assessment.similar import find_similar
 from escalations.assessment.types import Assessment, AssessmentContext, AssessmentInvalid, assessment_from_llm
 
-DEFAULT_BASE_URL = "https://api.openai.com/v1"
+DEFAULT_BASE_URL = "https://api.openai.com"
 DEFAULT_MODEL = "gpt-4o-mini"
 
 
@@ -24,7 +26,7 @@ class OpenAIProvider:
     name = "openai"
 
     def __init__(self, *, base_url: str = "", api_key: str = "", model: str = ""):
-        self.base_url = (base_url or settings.AI_BASE_URL or DEFAULT_BASE_URL).rstrip("/")
+        self.base_url = llm.api_root(base_url or settings.AI_BASE_URL, DEFAULT_BASE_URL)
         self.api_key = api_key or settings.AI_API_KEY
         self.model = model or settings.AI_MODEL or DEFAULT_MODEL
 
@@ -39,10 +41,9 @@ class OpenAIProvider:
                 {"role": "user", "content": llm.user_prompt(context, matches)},
             ],
             "response_format": {"type": "json_object"},
-            "temperature": 0.2,
-            "max_tokens": llm.MAX_TOKENS,
+            **llm.openai_sampling(self.model),
         }
-        return f"{self.base_url}/chat/completions", headers, body
+        return f"{self.base_url}/v1/chat/completions", headers, body
 
     def assess(self, context: AssessmentContext, *, deadline: Deadline | None = None) -> Assessment:
         deadline = deadline or Deadline.from_settings()

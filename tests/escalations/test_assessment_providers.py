@@ -218,3 +218,68 @@ def test_an_unreachable_server_is_failed_not_timed_out(openai_settings, spooler_
     openai_settings.AI_BASE_URL = server.url
     status, _ = run_assessment(spooler_handoff, django_capture_on_commit_callbacks)
     assert status == AssessmentStatus.FAILED
+
+
+# --- AI_BASE_URL with or without `/v1`; the Anthropic default model; per-family token limits (issue #14) ---
+
+OPENAI_ROUTE = ("POST", "/v1/chat/completions")
+ANTHROPIC_ROUTE = ("POST", "/v1/messages")
+
+
+def anthropic_message(content: str) -> dict:
+    return {"id": "msg_1", "type": "message", "role": "assistant", "content": [{"type": "text", "text": content}]}
+
+
+@pytest.mark.parametrize("suffix", ["", "/", "/v1", "/v1/"])
+@pytest.mark.parametrize("provider", ["openai", "anthropic"])
+def test_ai_base_url_with_or_without_v1_reaches_the_one_documented_path(
+        provider, suffix, settings, spooler_handoff, django_capture_on_commit_callbacks):
+    route = OPENAI_ROUTE if provider == "openai" else ANTHROPIC_ROUTE
+    server = LoopbackServer(routes={route})  # anything else, e.g. /v1/v1/..., is a 404
+    try:
+        settings.AI_PROVIDER, settings.AI_API_KEY, settings.AI_MODEL = provider, "k", "m"
+        settings.AI_BASE_URL = server.url + suffix
+        answer = json.dumps(MODEL_ANSWER)
+        server.answer(200, openai_completion(answer) if provider == "openai" else anthropic_message(answer))
+        status, _ = run_assessment(spooler_handoff, django_capture_on_commit_callbacks)
+        assert [(r.method, r.path) for r in server.requests] == [route]
+        assert status == AssessmentStatus.READY
+    finally:
+        server.stop()
+
+
+def test_the_anthropic_default_model_is_a_current_one(settings):
+    from escalations.assessment.anthropic import AnthropicProvider
+
+    settings.AI_MODEL = ""
+    model = AnthropicProvider(base_url="http://127.0.0.1:9", api_key="k").model
+    assert model == "claude-haiku-4-5"
+
+
+@pytest.mark.parametrize("model, reasoning", [
+    ("o1", True), ("o1-mini", True), ("o3-mini-2025-01-31", True), ("o4-mini", True), ("gpt-5", True),
+    ("gpt-5-mini", True), ("openai/o3", True),
+    ("gpt-4o-mini", False), ("gpt-4.1", False), ("llama3.1:8b", False), ("qwen2.5", False), ("omni-x", False),
+])
+def test_reasoning_models_take_max_completion_tokens_and_no_temperature(model, reasoning):
+    from escalations.assessment import llm
+
+    sampling = llm.openai_sampling(model)
+    if reasoning:
+        assert sampling == {"max_completion_tokens": llm.MAX_TOKENS}
+    else:
+        assert sampling == {"temperature": 0.2, "max_tokens": llm.MAX_TOKENS}
+
+
+@pytest.mark.parametrize("model", ["o3-mini", "gpt-4o-mini"])
+def test_the_openai_request_body_follows_the_model_family(model, openai_settings, llm, spooler_handoff,
+                                                          django_capture_on_commit_callbacks):
+    openai_settings.AI_MODEL = model
+    llm.answer(200, openai_completion(json.dumps(MODEL_ANSWER)))
+    status, _ = run_assessment(spooler_handoff, django_capture_on_commit_callbacks)
+    assert status == AssessmentStatus.READY
+    body = llm.last.json()
+    if model.startswith("o"):
+        assert "max_tokens" not in body and "temperature" not in body and body["max_completion_tokens"] > 0
+    else:
+        assert "max_completion_tokens" not in body and body["max_tokens"] > 0 and body["temperature"] == 0.2
