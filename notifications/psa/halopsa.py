@@ -1,6 +1,13 @@
 """HaloPSA: a private note (an action) on a ticket.
 
-1. OAuth2 client credentials: POST `{base_url}/auth/token` (form `grant_type=client_credentials`,
+0. The authorisation server: `auth_url` when configured, else discovered with
+   GET `{base_url}/api/authinfo` (the resource server names its authorisation server; the field
+   is read defensively under the names in AUTHINFO_FIELDS; a 404 — an install without that
+   endpoint — means the default `{base_url}/auth`). The discovered URL is called through the
+   outbound client like any other, so the SSRF guard checks it; it is cached per process.
+   (https://halopsa.com/apidoc/ , "Authorisation": the Authorisation Server and Resource Server are
+   separate URLs, shown under Configuration → Integrations → Halo API, "API Details")
+1. OAuth2 client credentials: POST `{auth server}/token` (form `grant_type=client_credentials`,
    `client_id`, `client_secret`, `scope=all`; `?tenant=...` for hosted tenants) → `access_token`.
    (the API documentation at https://halopsa.com/apidoc/ , "Authorisation": client credentials)
 2. POST `{base_url}/api/Actions` with `Authorization: Bearer <token>` and a JSON list of actions;
@@ -12,9 +19,9 @@ Config keys:
 - `client_id`, `client_secret`: an API application (Configuration → Integrations → HaloPSA API)
   using Client ID and Secret (Services) authentication, with the `edit:tickets` permission.
 - `tenant` (optional): the tenant name of a hosted instance, sent as `?tenant=` on the token call.
-- `auth_url` (optional): the authorisation server when it is not `{base_url}/auth` (some
-  on-premises installs); `/token` is added. Checked like the base URL: by the connection's
-  validation when saved, and by the outbound client's SSRF guard on every token request.
+- `auth_url` (optional): the authorisation server; when set, no discovery; `/token` is added.
+  Checked like the base URL: by the connection's validation when saved, and by the outbound
+  client's SSRF guard on every token request.
 - `scope` (optional, default `all`).
 
 The action is a private note (`outcome: "Private Note"`, `hiddenfromuser: true`) and sends no
@@ -35,39 +42,71 @@ VENDOR = "HaloPSA"
 EXPIRY_MARGIN = 60.0  # seconds before `expires_in` at which a cached token is renewed
 DEFAULT_LIFETIME = 3600.0
 
+# Field names under which `/api/authinfo` may name the authorisation server (read defensively,
+# first match wins).
+AUTHINFO_FIELDS = ("auth_url", "authurl", "authorisation_server", "authorization_server", "auth_server",
+                   "auth_server_url", "authorisation_url", "authorization_url")
+
 _tokens: dict[tuple, tuple[str, float]] = {}
+_auth_servers: dict[str, str] = {}
 _lock = threading.Lock()
 
 
-def token_url(config: dict) -> str:
-    auth = _http.base(config.get("auth_url") or f"{_http.base(config['base_url'])}/auth")
-    return f"{auth}/token"
+def auth_server(config: dict, *, timeout: float) -> str:
+    """The authorisation server's URL (without `/token`): configured, or discovered (see step 0)."""
+    if config.get("auth_url"):
+        return _http.base(config["auth_url"])
+    resource = _http.base(config["base_url"])
+    with _lock:
+        known = _auth_servers.get(resource)
+    if known:
+        return known
+    try:
+        response = _http.request("GET", f"{resource}/api/authinfo", vendor=VENDOR, timeout=timeout)
+    except TransportError as exc:
+        if exc.status_code != 404:
+            raise
+        discovered = f"{resource}/auth"  # no authinfo on this install: the default location
+    else:
+        data = _http.json_of(response, vendor=VENDOR)
+        found = next((data[k] for k in AUTHINFO_FIELDS if isinstance(data, dict) and data.get(k)), None)
+        if not isinstance(found, str) or not found.lower().startswith(("https://", "http://")):
+            raise TransportError(f"{VENDOR}: /api/authinfo names no authorisation server.", retryable=False)
+        discovered = _http.base(found)
+    with _lock:
+        _auth_servers[resource] = discovered
+    return discovered
 
 
-def _cache_key(config: dict) -> tuple:
+def token_url(auth: str) -> str:
+    return f"{_http.base(auth)}/token"
+
+
+def _cache_key(config: dict, auth: str) -> tuple:
     secret = hashlib.sha256(str(config.get("client_secret", "")).encode()).hexdigest()
-    return (token_url(config), config.get("tenant") or "", config.get("client_id"), secret,
+    return (token_url(auth), config.get("tenant") or "", config.get("client_id"), secret,
             config.get("scope") or "all")
 
 
 def clear_token_cache() -> None:
     with _lock:
         _tokens.clear()
+        _auth_servers.clear()
 
 
-def cached_token(config: dict) -> str | None:
+def cached_token(config: dict, auth: str) -> str | None:
     with _lock:
-        cached = _tokens.get(_cache_key(config))
+        cached = _tokens.get(_cache_key(config, auth))
     return cached[0] if cached and cached[1] > time.monotonic() else None
 
 
-def access_token(config: dict, *, timeout: float) -> str:
-    """A new token from the authorisation server (cached for the next calls)."""
-    key = _cache_key(config)
+def access_token(config: dict, auth: str, *, timeout: float) -> str:
+    """A new token from the authorisation server `auth` (cached for the next calls)."""
+    key = _cache_key(config, auth)
     client_id, client_secret = _http.require(config, "client_id", "client_secret", vendor=VENDOR)
     params = {"tenant": config["tenant"]} if config.get("tenant") else None
     response = _http.request(
-        "POST", token_url(config), vendor=VENDOR, timeout=timeout, params=params,
+        "POST", token_url(auth), vendor=VENDOR, timeout=timeout, params=params,
         data={"grant_type": "client_credentials", "client_id": client_id, "client_secret": client_secret,
               "scope": config.get("scope") or "all"},
     )
@@ -92,9 +131,10 @@ def post_note(*, config: dict, ticket_id: str, text: str, timeout: float) -> str
     body = [{"ticket_id": ticket, "note": text, "outcome": "Private Note", "hiddenfromuser": True,
              "sendemail": False}]
     url = f"{_http.base(config['base_url'])}/api/Actions"
-    token = cached_token(config)
+    auth = auth_server(config, timeout=timeout)
+    token = cached_token(config, auth)
     from_cache = token is not None
-    token = token or access_token(config, timeout=timeout)
+    token = token or access_token(config, auth, timeout=timeout)
     try:
         response = _http.request("POST", url, vendor=VENDOR, timeout=timeout, json=body,
                                  headers={"Authorization": f"Bearer {token}"})
@@ -102,7 +142,7 @@ def post_note(*, config: dict, ticket_id: str, text: str, timeout: float) -> str
         if exc.status_code != 401 or not from_cache:
             raise
         # The cached token was revoked or expired early: one more try with a new one.
-        token = access_token(config, timeout=timeout)
+        token = access_token(config, auth, timeout=timeout)
         response = _http.request("POST", url, vendor=VENDOR, timeout=timeout, json=body,
                                  headers={"Authorization": f"Bearer {token}"})
     data = _http.json_of(response, vendor=VENDOR)

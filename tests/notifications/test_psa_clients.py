@@ -32,7 +32,9 @@ def autotask_config(server):
 
 
 def halo_config(server, **extra):
-    return {"base_url": server.url, "client_id": "halo-client", "client_secret": "halo-secret", **extra}
+    """`auth_url` configured (no discovery); the discovery tests below leave it out."""
+    return {"base_url": server.url, "auth_url": f"{server.url}/auth", "client_id": "halo-client",
+            "client_secret": "halo-secret", **extra}
 
 
 CONFIGS = {"connectwise": connectwise_config, "autotask": autotask_config, "halopsa": halo_config}
@@ -216,6 +218,70 @@ def test_halopsa_bad_client_credentials_are_not_retryable(psa):
         get_client("halopsa").post_note(config=halo_config(psa), ticket_id="1", text=NOTE, timeout=5)
     assert (caught.value.retryable, caught.value.status_code) == (False, 401)
     assert [r.path for r in psa.requests] == ["/auth/token"]
+
+
+HALO_ROUTES = {("GET", "/api/authinfo"), ("POST", "/api/Actions")}
+
+
+@pytest.mark.parametrize("field", ["auth_url", "authorisation_server"])
+def test_halopsa_without_auth_url_discovers_the_authorisation_server(servers, field):
+    auth = servers(LoopbackServer(routes={("POST", "/auth/token")}))
+    auth.default.body = {"access_token": "tok-d", "expires_in": 3600}
+    resource = servers(LoopbackServer(routes=HALO_ROUTES))
+    resource.answer(200, {field: f"{auth.url}/auth/"})
+    resource.default.body = [{"id": 77}]
+    config = {**halo_config(resource, tenant="acme"), "auth_url": ""}
+    client = get_client("halopsa")
+    assert client.post_note(config=config, ticket_id="42", text=NOTE, timeout=5) == "77"
+    assert client.post_note(config=config, ticket_id="43", text=NOTE, timeout=5) == "77"
+    assert [(r.method, r.path) for r in resource.requests] == [
+        ("GET", "/api/authinfo"), ("POST", "/api/Actions"), ("POST", "/api/Actions")]  # discovered once
+    [token] = auth.requests
+    assert (token.path, token.query) == ("/auth/token", {"tenant": "acme"})
+    assert resource.requests[1].headers["authorization"] == "Bearer tok-d"
+
+
+def test_halopsa_a_configured_auth_url_is_used_without_discovery(servers):
+    auth = servers(LoopbackServer(routes={("POST", "/token")}))
+    auth.default.body = {"access_token": "tok-c", "expires_in": 3600}
+    resource = servers(LoopbackServer(routes=HALO_ROUTES))
+    resource.default.body = [{"id": 5}]
+    get_client("halopsa").post_note(config=halo_config(resource, auth_url=auth.url), ticket_id="1", text=NOTE,
+                                    timeout=5)
+    assert [r.path for r in resource.requests] == ["/api/Actions"]
+    assert [r.path for r in auth.requests] == ["/token"]
+
+
+def test_halopsa_an_install_without_authinfo_uses_base_url_auth(servers):
+    halo = servers(LoopbackServer(routes={("POST", "/auth/token"), ("POST", "/api/Actions")}))
+    halo.answer(200, {"access_token": "t", "expires_in": 3600}).answer(201, [{"id": 3}])
+    config = {**halo_config(halo), "auth_url": None}
+    assert get_client("halopsa").post_note(config=config, ticket_id="1", text=NOTE, timeout=5) == "3"
+    assert [(r.method, r.path) for r in halo.requests] == [
+        ("GET", "/api/authinfo"), ("POST", "/auth/token"), ("POST", "/api/Actions")]
+
+
+def test_halopsa_authinfo_without_a_server_url_is_an_error(servers):
+    halo = servers(LoopbackServer(routes=HALO_ROUTES))
+    halo.answer(200, {"something": "else"})
+    with pytest.raises(TransportError) as caught:
+        get_client("halopsa").post_note(config={**halo_config(halo), "auth_url": ""}, ticket_id="1", text=NOTE,
+                                        timeout=5)
+    assert caught.value.retryable is False and "authorisation server" in str(caught.value)
+
+
+def test_halopsa_a_discovered_auth_server_on_a_private_address_is_refused(settings):
+    """What authinfo names is called through the SSRF guard like a configured auth_url."""
+    settings.OUTBOUND_ALLOW_PRIVATE_NETWORKS = False
+    halopsa.clear_token_cache()
+    halopsa._auth_servers["https://93.184.215.14"] = "http://169.254.169.254/auth"  # as discovered
+    config = {"base_url": "https://93.184.215.14", "client_id": "c", "client_secret": "s"}
+    try:
+        with pytest.raises(TransportError) as caught:
+            halopsa.post_note(config=config, ticket_id="1", text=NOTE, timeout=2)
+        assert caught.value.retryable is False and "not allowed" in str(caught.value)
+    finally:
+        halopsa.clear_token_cache()
 
 
 def _call(kind, psa, *, timeout=5):

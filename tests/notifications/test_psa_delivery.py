@@ -87,17 +87,29 @@ def test_autotask_zone_discovered_on_first_use_is_kept_on_the_connection(
         directory.stop()
 
 
-def test_halopsa_gets_a_token_then_a_private_note(api, acme_tech, receiver, django_capture_on_commit_callbacks):
-    receiver.reply(200, b'{"access_token": "tok-1", "expires_in": 3600, "token_type": "Bearer"}')
-    receiver.reply(201, b'[{"id": 31337}]')
-    psa(acme_tech.account, receiver.base, kind="halopsa", client_id="halo-id", client_secret="halo-secret")
-    escalate_and_commit(django_capture_on_commit_callbacks, api(acme_tech), psa_ticket_id="1234")
-    run_due(kind="psa")
-    token, action = receiver.requests
-    assert token.path.startswith("/auth/token")
-    assert b"client_secret=halo-secret" in token.body
-    assert action.path == "/api/Actions" and action.headers["authorization"] == "Bearer tok-1"
-    assert Delivery.objects.get(kind="psa").external_id == "31337"
+def test_halopsa_gets_a_token_then_a_private_note(api, acme_tech, django_capture_on_commit_callbacks):
+    from notifications.psa import halopsa
+    from tests.escalations.loopback import LoopbackServer
+
+    halopsa.clear_token_cache()
+    halo = LoopbackServer(routes={("GET", "/api/authinfo"), ("POST", "/auth/token"), ("POST", "/api/Actions")})
+    try:
+        halo.answer(200, {"auth_url": f"{halo.url}/auth"})  # GET /api/authinfo: no auth_url configured
+        halo.answer(200, {"access_token": "tok-1", "expires_in": 3600, "token_type": "Bearer"})
+        halo.answer(201, [{"id": 31337}])
+        psa(acme_tech.account, halo.url, kind="halopsa", client_id="halo-id", client_secret="halo-secret")
+        escalate_and_commit(django_capture_on_commit_callbacks, api(acme_tech), psa_ticket_id="1234")
+        run_due(kind="psa")
+        authinfo, token, action = halo.requests
+        assert (authinfo.method, authinfo.path) == ("GET", "/api/authinfo")
+        assert token.path == "/auth/token"
+        assert b"client_secret=halo-secret" in token.body
+        assert action.path == "/api/Actions" and action.headers["authorization"] == "Bearer tok-1"
+        assert Delivery.objects.get(kind="psa").external_id == "31337"
+    finally:
+        halo.stop()
+        halopsa.clear_token_cache()
+
 
 
 def test_a_psa_outage_is_retried_and_a_session_without_ticket_writes_no_note(
