@@ -10,6 +10,8 @@ Config keys:
   "Authentication" section on the page above).
 - `client_id`: the integration's clientId from developer.connectwise.com, sent as the `clientId`
   header (required on every request since 2019).
+- API version pinned with `Accept: application/vnd.connectwise.com+json; version=2022.1`
+  (API_VERSION below).
 - `codebase` (optional): the release path, default `v4_6_release/` (cloud; the `/login/companyinfo/`
   endpoint tells on-premises installs theirs).
 
@@ -27,6 +29,11 @@ from resolutionflow.outbound import TransportError
 
 VENDOR = "ConnectWise"
 DEFAULT_CODEBASE = "v4_6_release/"
+# Pin the API version: without it ConnectWise answers in the server's current version, whose
+# models may change under us. Versioning is by media type in the Accept header.
+# https://developer.connectwise.com/Products/ConnectWise_PSA/Versioning
+API_VERSION = "2022.1"
+ACCEPT = f"application/vnd.connectwise.com+json; version={API_VERSION}"
 
 
 def note_url(config: dict, ticket_id: int) -> str:
@@ -50,7 +57,7 @@ def post_note(*, config: dict, ticket_id: str, text: str, timeout: float) -> str
     response = _http.request(
         "POST", note_url(config, ticket), vendor=VENDOR, timeout=timeout,
         auth=(f"{company_id}+{public_key}", private_key),
-        headers={"clientId": client_id}, json=body,
+        headers={"clientId": client_id, "Accept": ACCEPT}, json=body,
     )
     data = _http.json_of(response, vendor=VENDOR)
     if not isinstance(data, dict) or data.get("id") in (None, ""):

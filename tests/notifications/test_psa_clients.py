@@ -40,7 +40,8 @@ def halo_config(server, **extra):
 CONFIGS = {"connectwise": connectwise_config, "autotask": autotask_config, "halopsa": halo_config}
 
 
-def test_connectwise_posts_an_internal_silent_note(psa):
+def test_connectwise_posts_an_internal_silent_note(servers):
+    psa = servers(LoopbackServer(routes={("POST", "/v4_6_release/apis/3.0/service/tickets/4321/notes")}))
     psa.answer(201, {"id": 9876, "ticketId": 4321, "text": NOTE})
     note_id = get_client("connectwise").post_note(config=connectwise_config(psa), ticket_id="4321", text=NOTE,
                                                   timeout=5)
@@ -50,6 +51,7 @@ def test_connectwise_posts_an_internal_silent_note(psa):
     expected_auth = "Basic " + base64.b64encode(b"acme+pubkey:privkey").decode()
     assert request.headers["authorization"] == expected_auth
     assert request.headers["clientid"] == "cid-123"
+    assert request.headers["accept"] == "application/vnd.connectwise.com+json; version=2022.1"
     assert request.headers["content-type"] == "application/json"
     assert request.json() == {"text": NOTE, "detailDescriptionFlag": False, "internalAnalysisFlag": True,
                               "resolutionFlag": False, "customerUpdatedFlag": False, "processNotifications": False}
