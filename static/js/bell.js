@@ -135,12 +135,21 @@ if (root) {
       const note = items && items.find((n) => n.id === link.dataset.note);
       if (note && !note.read_at) {
         // keepalive: the request outlives the navigation the link starts.
-        fetch(`/api/v1/notifications/${encodeURIComponent(note.id)}/read`, {
+        const marked = fetch(`/api/v1/notifications/${encodeURIComponent(note.id)}/read`, {
           method: "POST",
           credentials: "same-origin",
           keepalive: true,
           headers: { "X-CSRFToken": document.querySelector('meta[name="csrf-token"]')?.content || "" },
-        });
+        }).catch(() => {});
+        // A plain click waits (briefly) for the read to be recorded before the next page renders
+        // the unread count, which would otherwise race it and still count this one. A click that
+        // opens another tab or window goes at once.
+        const plain = event.button === 0 && !event.ctrlKey && !event.metaKey && !event.shiftKey && !event.altKey;
+        if (plain) {
+          event.preventDefault();
+          const go = () => location.assign(link.href);
+          Promise.race([marked, new Promise((resolve) => setTimeout(resolve, 1500))]).then(go, go);
+        }
       }
     }
   });
