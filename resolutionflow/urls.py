@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from accounts.api import MeView
+from accounts.api import MeView, UserList
 from analytics import api as analytics_api
 from escalations import api as esc
 from notifications import api as notes
@@ -12,6 +12,7 @@ from resolutionflow.metrics import metrics_view
 
 api_v1 = [
     path("me", MeView.as_view(), name="me"),
+    path("users", UserList.as_view(), name="user-list"),
     path("sessions", esc.SessionListCreate.as_view(), name="session-list"),
     path("sessions/<str:session_id>", esc.SessionDetail.as_view(), name="session-detail"),
     path("sessions/<str:session_id>/steps", esc.SessionSteps.as_view(), name="session-steps"),
