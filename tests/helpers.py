@@ -192,3 +192,25 @@ def run_fanouts(capture=None) -> int:
         with capture(execute=True):
             run()
     return len(ids)
+
+
+def start_celery_worker(*, broker_url: str, name: str, log, redis_url: str | None = None) -> subprocess.Popen:
+    """A real Celery worker process (solo pool) on the fan-out and notifications queues, using the
+    current test database and this worker's channel-layer prefix; its output goes to `log`."""
+    env = dict(os.environ)
+    env.update({
+        "DATABASE_URL": database_url_for_current_test_db(),
+        "CELERY_BROKER_URL": broker_url,
+        "CELERY_TASK_ALWAYS_EAGER": "0",
+        "CHANNEL_LAYER_PREFIX": settings.CHANNEL_LAYERS["default"].get("CONFIG", {}).get("prefix", "asgi"),
+        "DEBUG": "1",
+        "LOG_LEVEL": "WARNING",
+    })
+    if redis_url:
+        env["REDIS_URL"] = redis_url
+    return subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "resolutionflow", "worker", "-Q", "fanout,notifications",
+         "-P", "solo", "--without-heartbeat", "--without-gossip", "--without-mingle", "-n", f"{name}@%h",
+         "--loglevel", "WARNING"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )

@@ -12,11 +12,8 @@ The end-to-end test runs daphne and a Celery worker on a private redis-server of
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
-import sys
-import time
 from datetime import timedelta
 
 import httpx
@@ -79,34 +76,6 @@ def test_the_throttles_still_throttle_when_the_cache_works(api, acme_tech, monke
     assert [client.get("/api/v1/me").status_code for _ in range(3)] == [200, 200, 429]
 
 
-def _start_worker(redis_url: str, log) -> subprocess.Popen:
-    env = dict(os.environ)
-    env.update({
-        "DATABASE_URL": helpers.database_url_for_current_test_db(),
-        "REDIS_URL": redis_url,
-        "CELERY_BROKER_URL": redis_url,
-        "CELERY_TASK_ALWAYS_EAGER": "0",
-        "CHANNEL_LAYER_PREFIX": settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"],
-        "DEBUG": "1",
-        "LOG_LEVEL": "WARNING",
-    })
-    return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "resolutionflow", "worker", "-Q", "fanout,notifications",
-         "-P", "solo", "--without-heartbeat", "--without-gossip", "--without-mingle", "-n", "outage@%h",
-         "--loglevel", "WARNING"],
-        cwd=helpers.ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-
-
-def _wait(condition, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    pytest.fail(f"timed out waiting for {what}")
-
-
 @pytest.mark.django_db(transaction=True)
 def test_an_escalation_during_a_redis_outage_is_kept_and_its_bell_arrives_after_recovery(
         private_redis, acme_tech, acme_senior, tmp_path):
@@ -162,7 +131,8 @@ def test_an_escalation_during_a_redis_outage_is_kept_and_its_bell_arrives_after_
 
         # What beat runs every 30 s: the lost fan-out is published again; a worker runs it.
         use_broker(private_redis.url, prefix="")
-        worker = _start_worker(private_redis.url, open(tmp_path / "worker.log", "w"))  # noqa: SIM115
+        worker = helpers.start_celery_worker(broker_url=private_redis.url, redis_url=private_redis.url, name="outage",
+                                             log=open(tmp_path / "worker.log", "w"))  # noqa: SIM115
         assert fanout.sweep_events(now=timezone.now() + timedelta(minutes=1)) == 1
         bell = helpers.recv_types(after, {"notification.created"}, timeout=30)["notification.created"]
         note = Notification.objects.get(user=acme_senior)

@@ -4,10 +4,7 @@ recipient has exactly one bell and one email delivery. A fan-out run again does 
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -20,27 +17,11 @@ from django.utils import timezone
 from escalations.models import EscalationEvent
 from notifications import fanout
 from notifications.models import Delivery, Notification
-from tests.helpers import database_url_for_current_test_db, escalate, make_session, make_user
+from tests.helpers import escalate, make_session, make_user, start_celery_worker
 from tests.notifications.conftest import BROKER_URL, use_broker
 
 ROOT = Path(__file__).resolve().parents[2]
 RECIPIENTS = 200
-
-
-def _start_worker(broker_url: str, name: str, log) -> subprocess.Popen:
-    env = dict(os.environ)
-    env.update({
-        "DATABASE_URL": database_url_for_current_test_db(),
-        "CELERY_BROKER_URL": broker_url,
-        "CELERY_TASK_ALWAYS_EAGER": "0",
-        "DEBUG": "1",
-        "LOG_LEVEL": "WARNING",
-    })
-    return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "resolutionflow", "worker", "-Q", "fanout,notifications", "-P", "solo",
-         "--without-heartbeat", "--without-gossip", "--without-mingle", "-n", f"{name}@%h", "--loglevel", "WARNING"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
 
 
 def _someone_is_mid_write() -> bool:
@@ -77,7 +58,7 @@ def test_a_worker_killed_mid_fan_out_leaves_each_recipient_one_bell_and_one_emai
         event = EscalationEvent.objects.get()
 
         with open(tmp_path / "worker1.log", "w") as log:
-            first = _start_worker(broker, "doomed", log)
+            first = start_celery_worker(broker_url=broker, name="doomed", log=log)
             workers.append(first)
             _wait(lambda: _someone_is_mid_write() or first.poll() is not None, 60, "the fan-out to start")
             assert first.poll() is None, (tmp_path / "worker1.log").read_text()[-2000:]
@@ -91,7 +72,7 @@ def test_a_worker_killed_mid_fan_out_leaves_each_recipient_one_bell_and_one_emai
         assert Notification.objects.count() == (RECIPIENTS if event.notified_at else 0)
 
         with open(tmp_path / "worker2.log", "w") as log:
-            workers.append(_start_worker(broker, "restarted", log))
+            workers.append(start_celery_worker(broker_url=broker, name="restarted", log=log))
             # What celery beat runs every 30 s: the lost fan-out is published again.
             assert fanout.sweep_events(now=timezone.now() + timedelta(minutes=1)) == 1
             _wait(lambda: EscalationEvent.objects.filter(pk=event.pk, fanned_out_at__isnull=False).exists(),
