@@ -15,10 +15,39 @@ let loadSeq = 0;
 
 const urlFor = (id) => dialog.dataset.contextUrl.replace(PLACEHOLDER_ID, encodeURIComponent(id));
 
+// Every stop of the dialog's tab order, in document order: links, buttons, fields, and any box
+// that scrolls (Chromium makes a scrolling box a tab stop of its own: the context body with a long
+// timeline, the conversation). Leaving one out made Tab jump back to the first item from it, so
+// "Start here", after the body, was never reached.
+const TABBABLE = "a[href], button:not([disabled]), textarea, input, select, summary, [tabindex]:not([tabindex='-1'])";
+
+function scrolls(node) {
+  if (node.scrollHeight <= node.clientHeight + 1 && node.scrollWidth <= node.clientWidth + 1) return false;
+  const style = getComputedStyle(node);
+  return /(auto|scroll)/.test(style.overflowY + " " + style.overflowX);
+}
+
 function focusables() {
-  return [...dialog.querySelectorAll("a[href], button:not([disabled]), textarea, input, select, summary, [tabindex='0']")].filter(
-    (el) => !el.hidden && !el.closest("[hidden]") && el.getClientRects().length,
+  const items = [...dialog.querySelectorAll("*")].filter(
+    (node) => (node.matches(TABBABLE) || (node.getAttribute("tabindex") !== "-1" && scrolls(node)))
+      && !node.closest("[hidden]") && node.getClientRects().length,
   );
+  // A scrolling box is focusable by itself in Chromium and Firefox, not in Safari: say so.
+  for (const node of items) if (!node.hasAttribute("tabindex") && !node.matches(TABBABLE)) node.setAttribute("tabindex", "0");
+  return items;
+}
+
+// The next (or previous) stop from wherever focus is: an item of the list, or something the list
+// does not hold (the heading, focused by script on open; the claim status after a lost race).
+function nextStop(items, active, backwards) {
+  const n = items.length;
+  const i = items.indexOf(active);
+  if (i !== -1) return items[(i + (backwards ? n - 1 : 1)) % n];
+  if (!dialog.contains(active) || active === dialog) return backwards ? items[n - 1] : items[0];
+  const FOLLOWING = Node.DOCUMENT_POSITION_FOLLOWING;
+  if (!backwards) return items.find((node) => active.compareDocumentPosition(node) & FOLLOWING) || items[0];
+  const before = items.filter((node) => !(active.compareDocumentPosition(node) & FOLLOWING) && !node.contains(active));
+  return before[before.length - 1] || items[n - 1];
 }
 
 function focusHeading() {
@@ -146,22 +175,14 @@ if (dialog) {
     if (start) claim(start);
   });
 
-  // Keep focus inside while open (the heading is reachable by script only).
+  // Keep focus inside while open: Tab and Shift+Tab step through `focusables()` and wrap (the
+  // heading is reachable by script only).
   dialog.addEventListener("keydown", (event) => {
-    if (event.key !== "Tab") return;
+    if (event.key !== "Tab" || event.altKey || event.ctrlKey || event.metaKey) return;
     const items = focusables();
     if (!items.length) return;
-    const first = items[0];
-    const last = items[items.length - 1];
-    const active = document.activeElement;
-    const outside = !items.includes(active);
-    if (event.shiftKey && (active === first || outside)) {
-      event.preventDefault();
-      last.focus();
-    } else if (!event.shiftKey && (active === last || (outside && active !== dialog.querySelector("#context-title")))) {
-      event.preventDefault();
-      first.focus();
-    }
+    event.preventDefault();
+    nextStop(items, document.activeElement, event.shiftKey).focus();
   });
 
   dialog.addEventListener("close", () => {
