@@ -31,7 +31,8 @@ def test_staff_see_headline_figures_with_their_sample_counts(client, acme_senior
     assert "Conversion rate 50% 2 of 4 claimed escalations resolved" in page
     assert "Median time to claim 3 min 30 s p90 12 min · 4 samples" in page
     assert "Median time to first action 1 min after the claim · p90 3 min 24 s · 3 samples" in page
-    assert "Manual baseline — median of 0 stopwatch samples" in page
+    assert ("Manual baseline — the old verbal handoff, request for help → engineer starts working · "
+            "median of 0 stopwatch samples") in page
 
 
 def test_the_trend_chart_is_an_accessible_svg_with_a_data_table(client, acme_senior, week):
@@ -63,10 +64,28 @@ def test_the_minutes_recovered_panel_spells_out_its_inputs(client, acme, acme_se
     client.force_login(acme_senior)
     page = text(client.get(f"{PAGE}?{RANGE}"))
     assert "7.00 minutes recovered per escalation · 0.82 hours saved per week" in page
-    assert "Manual baseline (median) 8 min 5 stopwatch samples" in page
-    assert "− In-product time to first action (median) 1 min 3 escalations measured by the product" in page
+    assert ("Manual baseline (median) 8 min the old verbal handoff timed by stopwatch, request for help → "
+            "engineer starts working; 5 samples, entered by admins") in page
+    assert ("− In-product time to first action (median) 1 min claim → the engineer's first action, measured by "
+            "the product; 3 escalations") in page
+    # The values above are shown in minutes: nothing is divided by 60 but the minutes per week.
+    assert "= Minutes recovered per escalation 7.00 baseline − in-product, in minutes" in page
     assert "× Escalations per week 7.00 7 in 7 days × 7 ÷ 7" in page
-    assert "÷ 60 = Hours saved per week 0.82" in page
+    assert ("= Hours saved per week 0.82 7.00 minutes × 7.00 per week ÷ 60 minutes per hour: "
+            "the pilot's kill-switch figure") in page
+    assert page.count("÷ 60") == 1
+
+
+def test_the_two_metrics_are_described_apart(client, acme_senior, week):
+    """The baseline is the old verbal handoff (request → engineer starts, by stopwatch); the
+    product measures claim → first action. The page never calls the baseline "first action"."""
+    client.force_login(acme_senior)
+    page = text(client.get(f"{PAGE}?{RANGE}"))
+    assert ("Stopwatch timings of the old verbal handoff — the \"tell me what you tried\" call — from the "
+            "technician's request for help until the engineer starts working on it, the old way.") in page
+    assert ("a different, in-product figure: the time from the claim to the engineer's first action, which "
+            "ResolutionFlow measures itself") in page
+    assert "from the request for help to the engineer's first action" not in page
 
 
 def test_the_period_selector_marks_the_current_period(client, acme_senior):
