@@ -1,4 +1,5 @@
-"""Analytics' share of `manage.py seed_demo`: Acme's manual baseline samples.
+"""Analytics' share of `manage.py seed_demo`: Acme's manual baseline samples, and the per-day
+rollups of the seeded history (the same figures, merged from the rollups).
 
 Registered in `escalations.extensions.DEMO_SEEDERS` by AnalyticsConfig.ready; seed_demo (in
 `escalations`, which does not import analytics) runs it in its transaction. Idempotent: an
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from analytics import rollups
 from analytics.models import BaselineSample
 
 # Stopwatch timings of escalations done the old way (the "tell me what you tried" call), in
@@ -27,3 +29,9 @@ def seed_baseline_samples(*, accounts: dict, people: dict, now) -> None:
                        note="Verbal escalation call timed before the pilot")
         for i, seconds in enumerate(BASELINE_SECONDS)
     )
+
+
+def build_demo_rollups(*, accounts: dict, people: dict, now) -> None:
+    """Build the rollups of the seeded accounts' days before today (the triggers left them stale)."""
+    for account in accounts.values():
+        rollups.refresh_stale(account_id=account.pk)

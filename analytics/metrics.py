@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db import connection
 from django.db.models import Count, F, OuterRef, Q, Subquery
@@ -28,6 +28,7 @@ from django.db.models.sql import Query
 from django.utils import timezone
 
 from accounts.models import Account
+from analytics.days import DAY_ZONE, day_end, day_of, day_of_sql, day_start, day_start_sql
 from analytics.models import BaselineSample
 from analytics.sql import DurationPercentile, Percentile, duration_percentile, sorted_duration_keys
 from escalations.models import Handoff
@@ -60,13 +61,13 @@ class Window:
 
 
 def _midnight(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=UTC)
+    return day_start(day)
 
 
 def window_for_period(period: str = DEFAULT_PERIOD, *, now: datetime | None = None) -> Window:
     """`7d`: today and the six days before it (UTC), up to `now`."""
     now = now or timezone.now()
-    today = now.astimezone(UTC).date()
+    today = day_of(now)
     first = today - timedelta(days=PERIODS[period] - 1)
     return Window(start=_midnight(first), end=now, first_day=first, last_day=today, period=period)
 
@@ -235,7 +236,7 @@ def _daily_rows(*, account, window: Window) -> list[dict]:
     """The ORM query of the trend: GROUP BY the UTC day."""
     return list(
         _in_window(Handoff.objects.for_account(account), window)
-        .annotate(day=TruncDate("created_at", tzinfo=UTC))
+        .annotate(day=TruncDate("created_at", tzinfo=DAY_ZONE))
         .values("day")
         .annotate(**_trend_aggregates())
         .order_by("day")
@@ -279,8 +280,12 @@ def _handoff_condition(name: str) -> str:
 
 
 @functools.cache
-def _postgresql_statement(parts: tuple[str, ...]) -> str:
-    """`parts` of ("period", "baseline", "trend"), each a one-row subquery:
+def _direct_statement(parts: tuple[str, ...]) -> str:
+    """The figures straight from the handoffs, without the rollups (what `_postgresql_statement`
+    computes for the days it does not take from `analytics_handoffday`); kept as the reference the
+    rollups are tested against (tests/analytics/test_rollups.py) and for `--explain`.
+
+    `parts` of ("period", "baseline", "trend"), each a one-row subquery:
 
     - period: the headline figures in one index-only scan of `handoff_analytics_created_idx`
       over the window: the sorted duration keys of the counted claims and of the first actions
@@ -322,8 +327,8 @@ def _postgresql_statement(parts: tuple[str, ...]) -> str:
             "(SELECT ARRAY_AGG(trend_day.day ORDER BY trend_day.day) AS days,"
             " ARRAY_AGG(one_day.escalations ORDER BY trend_day.day) AS escalations,"
             " ARRAY_AGG(one_day.median ORDER BY trend_day.day) AS medians"
-            " FROM (SELECT d::date AS day, d AT TIME ZONE 'UTC' AS day_start,"
-            " (d + INTERVAL '1 day') AT TIME ZONE 'UTC' AS day_end"
+            f" FROM (SELECT d::date AS day, {day_start_sql('d::date')} AS day_start,"
+            f" {day_start_sql('d::date + 1')} AS day_end"
             " FROM generate_series(%(first_day)s::timestamp, %(last_day)s::timestamp, INTERVAL '1 day') AS d)"
             " AS trend_day"
             f" CROSS JOIN LATERAL (SELECT COUNT({h}.\"created_at\") AS escalations,"
@@ -345,12 +350,133 @@ def _postgresql_statement(parts: tuple[str, ...]) -> str:
             f" FROM {' CROSS JOIN '.join(subqueries[part] for part in parts)}")
 
 
-def _postgresql_figures(*, account, window: Window, parts: tuple[str, ...]) -> dict:
-    """The raw figures of `parts` in one round trip (see `_postgresql_statement`)."""
+# --- Per-day rollups (analytics.rollups) ---------------------------------------------------------
+
+def _first_live_day(window: Window, today: date) -> date:
+    """The first day of `window` computed from the handoffs whatever the rollups hold: today (a day
+    that is still being written), or the window's last day when the window ends before that day
+    does (`7d`/`30d`/`90d` end now). Days before it come from `analytics_handoffday` unless a
+    `HandoffChange` says they moved since their refresh."""
+    whole_until = window.last_day + timedelta(days=1) if window.end >= day_end(window.last_day) else window.last_day
+    return max(window.first_day, min(whole_until, today))
+
+
+@functools.cache
+def _day_summary_sql(lo: str, hi: str) -> str:
+    """One account's handoffs created in [lo, hi) (SQL expressions; `lo` is a day's start) as one
+    `analytics_handoffday` row: escalations, the sorted keys of the counted claims' time to claim
+    and of the first actions (as `_direct_statement`: `analytics.sql.sorted_duration_keys`),
+    the counted claims resolved at or after the claim and at or after `lo`, the resolution times of
+    those resolved after the claim but before `lo` (a window starting earlier still counts them),
+    and the median time to first action (the trend's figure, `duration_percentile` of the keys).
+    Parameter: account. One index range of `handoff_analytics_created_idx`; each counted claim's
+    session is one primary-key lookup (a day holds a few hundred)."""
+    h = '"escalations_handoff"'
+    counted, acted = _handoff_condition("counted_claim"), _handoff_condition("first_action")
+    ttc = sorted_duration_keys(f'{h}."claimed_at"', f'{h}."created_at"', counted)
+    ttfa = sorted_duration_keys(f'{h}."first_action_at"', f'{h}."claimed_at"', acted)
+    resolved = f"{counted} AND resolved_session.\"resolved_at\" >= {h}.\"claimed_at\""
+    return (
+        f"SELECT day_keys.*, {duration_percentile('day_keys.ttfa_keys', 0.5)} AS ttfa_median"
+        f" FROM (SELECT COUNT({h}.\"created_at\") AS escalations, {ttc} AS ttc_keys, {ttfa} AS ttfa_keys,"
+        f" COUNT({h}.\"created_at\") FILTER (WHERE {resolved} AND resolved_session.\"resolved_at\" >= {lo})"
+        " AS resolved,"
+        f" ARRAY_AGG(resolved_session.\"resolved_at\") FILTER (WHERE {resolved}"
+        f" AND resolved_session.\"resolved_at\" < {lo}) AS resolved_early"
+        f" FROM {h} LEFT JOIN \"escalations_pilotsession\" resolved_session"
+        f" ON resolved_session.\"id\" = {h}.\"session_id\" AND resolved_session.\"account_id\" = {h}.\"account_id\""
+        f" AND resolved_session.\"resolved_at\" IS NOT NULL"
+        f" WHERE {h}.\"account_id\" = %(account)s AND {h}.\"created_at\" >= {lo} AND {h}.\"created_at\" < {hi})"
+        " AS day_keys"
+    )
+
+
+@functools.cache
+def _postgresql_statement(parts: tuple[str, ...]) -> str:
+    """`parts` of ("period", "baseline", "trend") in one statement, the days of the window merged
+    from `analytics_handoffday` (docs/performance.md):
+
+    - `stale`: the days before `first_live` with a `HandoffChange` (written in the same
+      transaction as the change, by the triggers of analytics migration 0002): their row, if any,
+      is older than a handoff or resolution of theirs, so they are computed live;
+    - `window_days`: one row per day that has handoffs: the clean rollups of the days before
+      `first_live`, plus each stale day and each day from `first_live` to the window's end summed
+      live (`_day_summary_sql`, one index range each; the last one stops at the window's end).
+      A day with neither a row nor a change has no handoffs;
+    - period: counts are sums; percentiles cannot be added up, so the days' sorted keys are
+      merged and sorted and `duration_percentile` reads the merged array exactly as it reads the
+      one `_direct_statement` builds: the same figure, to the bit. The resolved-after-claim count
+      adds the days' counts and the early resolutions at or after the window's start;
+    - trend: the days' own counts and medians; days without a row are 0 and null (`_trend`).
+    - baseline: the account's manual samples, as `baseline_summary` (a handful of rows).
+
+    Parameters: account, start, end, first_day, last_day, first_live, rolled_end (the start of
+    `first_live`). One snapshot: a refresh that commits while it runs is either wholly seen (its row
+    and its deleted changes) or not at all."""
+    live_day = "live_day.day"
+    summary = _day_summary_sql(day_start_sql(live_day), f"LEAST({day_start_sql(f'{live_day} + 1')}, %(end)s)")
+    days = (
+        "WITH stale AS (SELECT DISTINCT "
+        f"{day_of_sql('change.created_at')} AS day FROM \"analytics_handoffchange\" change"
+        " WHERE change.\"account_id\" = %(account)s AND change.\"created_at\" >= %(start)s"
+        " AND change.\"created_at\" < %(rolled_end)s),"
+        " window_days AS (SELECT rolled.\"day\", rolled.\"escalations\", rolled.\"ttc_keys\", rolled.\"ttfa_keys\","
+        " rolled.\"resolved\", rolled.\"resolved_early\", rolled.\"ttfa_median\""
+        " FROM \"analytics_handoffday\" rolled WHERE rolled.\"account_id\" = %(account)s"
+        " AND rolled.\"day\" >= %(first_day)s AND rolled.\"day\" < %(first_live)s"
+        " AND rolled.\"day\" NOT IN (SELECT day FROM stale)"
+        " UNION ALL SELECT live_day.day, one_day.escalations, one_day.ttc_keys, one_day.ttfa_keys,"
+        " one_day.resolved, one_day.resolved_early, one_day.ttfa_median"
+        " FROM (SELECT day FROM stale UNION ALL SELECT d::date FROM generate_series(%(first_live)s::timestamp,"
+        " %(last_day)s::timestamp, INTERVAL '1 day') AS d) AS live_day"
+        f" CROSS JOIN LATERAL ({summary}) AS one_day)"
+    )
+    subqueries = {
+        "period": (
+            "(SELECT SUM(window_days.escalations)::bigint AS escalations,"
+            " (SUM(window_days.resolved) + COALESCE(SUM((SELECT COUNT(*) FROM unnest(window_days.resolved_early)"
+            " AS early WHERE early >= %(start)s)), 0))::bigint AS resolved"
+            " FROM window_days) AS period_sums"
+            " CROSS JOIN (SELECT ARRAY_AGG(key ORDER BY key) AS keys"
+            " FROM window_days, unnest(window_days.ttc_keys) AS key) AS ttc"
+            " CROSS JOIN (SELECT ARRAY_AGG(key ORDER BY key) AS keys"
+            " FROM window_days, unnest(window_days.ttfa_keys) AS key) AS ttfa"
+        ),
+        "baseline": (
+            '(SELECT PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY "analytics_baselinesample"."seconds") AS median,'
+            ' COUNT("analytics_baselinesample"."id") AS samples FROM "analytics_baselinesample"'
+            ' WHERE "analytics_baselinesample"."account_id" = %(account)s) AS baseline'
+        ),
+        "trend": (
+            "(SELECT ARRAY_AGG(window_days.day ORDER BY window_days.day) AS days,"
+            " ARRAY_AGG(window_days.escalations ORDER BY window_days.day) AS escalations,"
+            " ARRAY_AGG(window_days.ttfa_median ORDER BY window_days.day) AS medians"
+            " FROM window_days) AS trend"
+        ),
+    }
+    columns = {
+        "period": ("period_sums.escalations, COALESCE(cardinality(ttc.keys), 0), period_sums.resolved,"
+                   " COALESCE(cardinality(ttfa.keys), 0), "
+                   + ", ".join(duration_percentile(f"{keys}.keys", fraction)
+                               for keys in ("ttc", "ttfa") for fraction in (0.5, 0.9))),
+        "baseline": "baseline.median, baseline.samples",
+        "trend": "trend.days, trend.escalations, trend.medians",
+    }
+    prefix = days + " " if "period" in parts or "trend" in parts else ""
+    return (f"{prefix}SELECT {', '.join(columns[part] for part in parts)}"
+            f" FROM {' CROSS JOIN '.join(subqueries[part] for part in parts)}")
+
+
+def _postgresql_figures(*, account, window: Window, parts: tuple[str, ...], direct: bool = False,
+                        today: date | None = None) -> dict:
+    """The raw figures of `parts` in one round trip (see `_postgresql_statement`; `direct`: without
+    the rollups, `_direct_statement`). `today`: the first day never taken from the rollups."""
+    first_live = _first_live_day(window, today or day_of(timezone.now()))
     params = {"account": account.pk, "start": window.start, "end": window.end,
-              "first_day": window.first_day, "last_day": window.last_day}
+              "first_day": window.first_day, "last_day": window.last_day,
+              "first_live": first_live, "rolled_end": day_start(first_live)}
     with connection.cursor() as cursor:
-        cursor.execute(_postgresql_statement(parts), params)
+        cursor.execute(_direct_statement(parts) if direct else _postgresql_statement(parts), params)
         row = list(cursor.fetchone())
     out = {}
     if "period" in parts:

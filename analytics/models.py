@@ -1,6 +1,8 @@
-"""Manual baseline samples: stopwatch timings of escalations done the old way (the verbal call)."""
+"""Manual baseline samples (stopwatch timings of escalations done the old way, the verbal call) and
+the per-day rollups of the in-product figures."""
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -63,3 +65,62 @@ class BaselineSample(models.Model):
             errors["measured_on"] = "A measurement cannot be dated in the future."
         if errors:
             raise ValidationError(errors)
+
+
+# --- Per-day rollups of the escalation figures (analytics.rollups, docs/performance.md) ----------
+
+class SortKeyField(models.Field):
+    """A PostgreSQL `timestamp` (without time zone): a duration stored as `KEY_ORIGIN + duration`,
+    the sortable key of `analytics.sql` (never a moment in time, so no zone)."""
+
+    def db_type(self, connection):
+        return "timestamp"
+
+
+class HandoffDay(models.Model):
+    """What the escalation figures need from one account's handoffs created on one day
+    (`analytics.days`), as of the last refresh. Exact, not estimated: percentiles cannot be added
+    up, so the day keeps its durations (sorted keys) and a request merges the days' keys.
+
+    A row is only trusted while no `HandoffChange` of its account falls on its day: every write
+    that can move a figure leaves one (database triggers, migration 0002), and a refresh deletes the
+    ones it has folded in. A day with neither a row nor a change has no handoffs."""
+
+    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    escalations = models.PositiveIntegerField()
+    # Sorted keys (`KEY_ORIGIN + duration`) of the counted claims' time to claim and of the first
+    # actions' time to first action; their lengths are `claimed` and the first-action samples.
+    ttc_keys = ArrayField(SortKeyField(), default=list)
+    ttfa_keys = ArrayField(SortKeyField(), default=list)
+    # Counted claims whose session was resolved at or after the claim and at or after the day's
+    # start; and the resolution times of those resolved after the claim but before the day started
+    # (a claim recorded before its escalation: hand-edited rows), which count only in windows that
+    # start early enough, as in the live query.
+    resolved = models.PositiveIntegerField()
+    resolved_early = ArrayField(models.DateTimeField(), default=list)
+    # The day's median time to first action in seconds (the daily trend's figure), null without samples.
+    ttfa_median = models.FloatField(null=True)
+    refreshed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["account", "day"], name="handoffday_account_day")]
+
+    def __str__(self):
+        return f"{self.account_id} {self.day}: {self.escalations}"
+
+
+class HandoffChange(models.Model):
+    """"A figure of this account's day may have moved": written by the triggers on
+    `escalations_handoff` and `escalations_pilotsession.resolved_at` in the writer's transaction,
+    deleted by the refresh that folds it into the day's `HandoffDay`. Holds the handoff's
+    `created_at` rather than its day, so the triggers know nothing of `analytics.days`.
+
+    Insert-only for writers (no unique key: a writer never waits on another). No foreign key: a
+    deleted account's cascade writes changes after its rows are gone; the refresh drops them."""
+
+    account_id = models.UUIDField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["account_id", "created_at"], name="handoffchange_account_idx")]

@@ -193,6 +193,8 @@ CELERY_BEAT_SCHEDULE = {
     "requeue-stale-assessments": {"task": "escalations.tasks.requeue_stale_assessments", "schedule": 60.0},
     # Retention: delete expired idempotency records, old deliveries, read notifications and events.
     "purge-expired-rows": {"task": "notifications.tasks.purge_expired_rows", "schedule": 3600.0},
+    # Analytics: refresh the per-day rollups written since their last refresh (analytics.rollups).
+    "refresh-analytics-days": {"task": "analytics.tasks.refresh_stale_days", "schedule": 60.0},
 }
 
 # --- Auth and sessions ------------------------------------------------------------------------

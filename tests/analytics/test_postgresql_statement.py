@@ -1,16 +1,29 @@
-"""On PostgreSQL the endpoint's figures are one statement (`metrics._postgresql_statement`); the ORM
-queries (`metrics._orm_escalation_analytics`, what SQLite runs) must give exactly the same payload."""
+"""On PostgreSQL the endpoint's figures are one statement (`metrics._postgresql_statement`, which
+merges the per-day rollups); the direct statement (`metrics._direct_statement`, no rollups) and the
+ORM queries (`metrics._orm_escalation_analytics`, what SQLite runs) must give exactly the same
+payload, whatever state the rollups are in."""
 
+import io
+import json
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
-from analytics import metrics
-from escalations.models import Handoff
+from accounts.models import Account
+from analytics import metrics, rollups
+from analytics.api import EscalationAnalyticsSerializer
+from analytics.days import day_of, day_start
+from analytics.models import HandoffChange, HandoffDay
+from analytics.tasks import refresh_stale_days
+from escalations.handoffs import handoff_claim
+from escalations.models import Handoff, PilotSession
+from escalations.services import record_first_action, session_resolve
 from tests.analytics.builders import make_handoff
-from tests.analytics.history import FIRST_DAY, LAST_DAY, add_baseline, build_week
+from tests.analytics.history import FIRST_DAY, LAST_DAY, add_baseline, at, build_week
 
 NOW = datetime(2025, 3, 7, 16, 30, 0, 250001, tzinfo=UTC)
 
@@ -72,3 +85,168 @@ def test_the_figures_of_the_awkward_rows(history, acme):
     assert body["time_to_claim"]["median_seconds"] == 6.5
     assert body["trend"] == [{"date": date(2025, 3, 2), "escalations": 8,
                               "median_time_to_first_action_seconds": 2.25}]
+
+
+# --- The per-day rollups: the same payload, byte for byte -----------------------------------------
+#
+# `escalation_analytics` merges `analytics_handoffday` rows for the whole days before today that no
+# `HandoffChange` marks as moved, and computes the others live. Whatever the rollups' state (never
+# built, built, built and then changed in every way a figure can move, rebuilt), its payload must
+# be byte-identical to the direct statement's and the ORM queries' for every window.
+
+DAYS = [date(2025, 2, 27) + timedelta(days=i) for i in range(11)]  # 27 Feb … 9 Mar: the data and a margin
+
+
+def _windows(today: date) -> list[metrics.Window]:
+    """Every range of whole days over DAYS (66), the presets at NOW and at the real now, ranges
+    ending today and tomorrow, and the longest range."""
+    windows = [metrics.window_for_dates(first, last) for first in DAYS for last in DAYS if first <= last]
+    windows += [metrics.window_for_period(p, now=NOW) for p in metrics.PERIODS]
+    windows += [metrics.window_for_period(p) for p in metrics.PERIODS]
+    windows += [metrics.window_for_dates(today - timedelta(days=3), today),
+                metrics.window_for_dates(today - timedelta(days=2), today + timedelta(days=1)),
+                metrics.window_for_dates(today - timedelta(days=metrics.MAX_RANGE_DAYS - 1), today),
+                WINDOWS["longest"]]
+    return windows
+
+
+def _direct(account, window) -> dict:
+    out = metrics._postgresql_figures(account=account, window=window, parts=("period", "baseline", "trend"),
+                                      direct=True)
+    figures = metrics._figures(out["raw"], out["baseline"], window)
+    figures["trend"] = metrics._trend(out["trend"], window)
+    return figures
+
+
+def _as_bytes(figures: dict) -> bytes:
+    return json.dumps(EscalationAnalyticsSerializer(figures).data).encode()
+
+
+def assert_same_figures(accounts, *, orm: bool = False):
+    today = day_of(timezone.now())
+    for account in accounts:
+        for window in _windows(today):
+            ours = metrics.escalation_analytics(account=account, window=window)
+            assert _as_bytes(ours) == _as_bytes(_direct(account, window)), (account.slug, window)
+            if orm:
+                assert _as_bytes(ours) == _as_bytes(metrics._orm_escalation_analytics(account=account,
+                                                                                      window=window))
+                assert metrics.daily_trend(account=account, window=window) == ours["trend"]
+
+
+@pytest.fixture
+def recent(acme, acme_tech, acme_senior, acme_admin):
+    """Escalations of the last three days (real time), so ranges ending today or tomorrow and the
+    real presets have rolled-up days before today and a live today."""
+    now = timezone.now()
+    for days_ago, claim in ((3, 40.5), (2, 12.25), (2, None), (1, 300.0), (0, 7.0)):
+        at = day_start(day_of(now) - timedelta(days=days_ago)) + timedelta(hours=1, minutes=days_ago)
+        make_handoff(acme, requester=acme_tech, claimer=acme_senior, at=at, claim_after=claim,
+                     act_after=None if claim is None else 3.5, resolve_after=None if claim is None else 60)
+    make_handoff(acme, requester=acme_tech, claimer=acme_admin, at=now - timedelta(minutes=1), claim_after=2,
+                 act_after=1)
+
+
+def _stale(account) -> int:
+    return len(rollups.stale_days(account_id=account.pk))
+
+
+def test_rollups_give_the_figures_of_the_direct_statement(history, recent, acme, globex, acme_tech, acme_senior,
+                                                          acme_senior2, globex_senior):
+    # Never built: every day is stale (the triggers marked each insert), so all of it is live.
+    assert _stale(acme) > 0 and not HandoffDay.objects.exists()
+    assert_same_figures((acme, globex), orm=True)
+
+    # Built: every day before today comes from its row.
+    rollups.refresh_stale()
+    assert _stale(acme) == 0 and _stale(globex) == 0
+    assert HandoffDay.objects.filter(account=acme, day=date(2025, 3, 2)).get().escalations == 8
+    assert_same_figures((acme, globex))
+
+    # Then each kind of write, on days that are built, without refreshing: the days they touch are
+    # stale and computed live.
+    waiting = Handoff.objects.get(account=acme, created_at=at(3, 12))  # H4, still waiting
+    claimed = handoff_claim(handoff=waiting, actor=acme_senior2)
+    assert _stale(acme) == 1
+    assert_same_figures((acme,))
+    record_first_action(session=claimed.session, actor=acme_senior2, at=claimed.claimed_at + timedelta(seconds=42))
+    session_resolve(session=PilotSession.objects.get(pk=claimed.session_id), actor=acme_senior2, resolution="Fixed")
+    cancelled = make_handoff(acme, requester=acme_tech, at=at(4, 16))
+    session_resolve(session=cancelled.session, actor=acme_tech, resolution="Sorted itself out")  # never claimed
+    make_handoff(acme, requester=acme_tech, claimer=acme_senior, at=at(5, 23, 59, 59), claim_after=0.5,
+                 act_after=0.25, resolve_after=1)  # a new escalation of a built day, at its last second
+    Handoff.objects.filter(account=acme, created_at=at(6, 10)).delete()  # H7 gone
+    # Resolved later by someone else (after another escalation), straight in the database.
+    PilotSession.objects.filter(pk=Handoff.objects.get(account=acme, created_at=at(1, 11)).session_id).update(
+        resolved_at=at(9, 8))
+    # A hand edit moving an escalation to another day (both days move).
+    Handoff.objects.filter(account=acme, created_at=at(3, 9)).update(created_at=at(8, 9))
+    # Globex: claimed by the requester's colleague → the requester (a self-claim now).
+    Handoff.objects.filter(account=globex).update(claimed_by=globex_senior, requested_by=globex_senior)
+    assert _stale(acme) == 6 and _stale(globex) == 1
+    assert_same_figures((acme, globex))
+
+    # Refreshed: all built again, the same figures.
+    assert rollups.refresh_stale() == 7
+    assert _stale(acme) == 0 and _stale(globex) == 0
+    assert not HandoffDay.objects.filter(account=acme, day=date(2025, 3, 6)).exists()  # H7 was its only one
+    assert_same_figures((acme, globex))
+
+
+def test_a_built_day_is_read_from_its_row(history, acme):
+    """The rollups are really what the statement reads (and a stale day is really recomputed)."""
+    window = metrics.window_for_dates(date(2025, 3, 1), date(2025, 3, 7))
+    rollups.refresh_stale()
+    before = metrics.escalation_analytics(account=acme, window=window)
+    HandoffDay.objects.filter(account=acme, day=date(2025, 3, 2)).update(escalations=1000)
+    assert metrics.escalation_analytics(account=acme, window=window)["escalations"] == before["escalations"] + 992
+    # A change of that day (any write) makes the row untrusted until it is refreshed.
+    HandoffChange.objects.create(account_id=acme.pk, created_at=at(2, 12))
+    assert metrics.escalation_analytics(account=acme, window=window) == before
+    rollups.refresh_stale(account_id=acme.pk)
+    assert metrics.escalation_analytics(account=acme, window=window) == before
+
+
+def test_a_claim_through_the_api_refreshes_its_day_after_commit(api, acme, acme_tech, acme_senior,
+                                                               django_capture_on_commit_callbacks):
+    yesterday = day_start(day_of(timezone.now()) - timedelta(days=1)) + timedelta(hours=9)
+    waiting = make_handoff(acme, requester=acme_tech, at=yesterday)
+    rollups.refresh_stale()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert api(acme_senior).post(f"/api/v1/handoffs/{waiting.pk}/claim").status_code == 200
+    assert _stale(acme) == 0
+    row = HandoffDay.objects.get(account=acme, day=yesterday.date())
+    assert (row.escalations, len(row.ttc_keys)) == (1, 1)
+    body = api(acme_senior).get("/api/v1/analytics/escalations?period=7d").json()
+    assert (body["escalations"], body["claimed"]) == (1, 1)
+
+
+def test_the_build_command_and_a_full_rebuild(history, acme, globex):
+    assert refresh_stale_days() == 9 + 1  # Acme's days (28 February … 8 March) and Globex's
+    HandoffDay.objects.filter(account=acme).update(escalations=0)  # wrong rows (say, built with other days)
+    HandoffChange.objects.create(account_id=acme.pk, created_at=at(2, 12))
+    out = io.StringIO()
+    call_command("build_analytics_rollups", stdout=out)  # the stale day only
+    assert out.getvalue().startswith("Refreshed 1 day(s)")
+    assert HandoffDay.objects.get(account=acme, day=date(2025, 3, 2)).escalations == 8
+    assert HandoffDay.objects.filter(account=acme, escalations=0).count() == 8
+    call_command("build_analytics_rollups", "--all", "--account", acme.slug, stdout=out)  # every day
+    assert not HandoffDay.objects.filter(escalations=0).exists()
+    assert _stale(acme) == 0
+    assert_same_figures((acme, globex))
+
+
+def test_seed_demo_builds_the_rollups_of_its_history_with_the_same_figures(db):
+    call_command("seed_demo", stdout=io.StringIO())
+    acme, globex = Account.objects.get(slug="acme"), Account.objects.get(slug="globex")
+    assert _stale(acme) == 0 and HandoffDay.objects.filter(account=acme).exists()
+    today = day_of(timezone.now())
+    windows = [metrics.window_for_period(p) for p in metrics.PERIODS]
+    windows += [metrics.window_for_dates(last - timedelta(days=days - 1), last)
+                for days in (1, 2, 7, 30, 90, metrics.MAX_RANGE_DAYS)
+                for last in (today - timedelta(days=1), today, today + timedelta(days=1))]
+    for account in (acme, globex):
+        for window in windows:
+            ours = metrics.escalation_analytics(account=account, window=window)
+            assert _as_bytes(ours) == _as_bytes(_direct(account, window)), (account.slug, window)
+    assert metrics.escalation_analytics(account=acme, window=windows[1])["escalations"] > 0
