@@ -1,10 +1,13 @@
 """The websocket endpoint `/ws/escalations/`.
 
-Authenticate in `connect`, authorise before `group_add`: every member joins their own
+Authenticate in `connect`, authorise before joining: every member joins their own
 `user.<id>` group and their account's members group (bells: one message for many recipients,
 filtered here to this socket's user); engineers and admins also join their account's queue
-group. channels-redis forgets a group membership after `group_expiry` (a day): the pings of a
-page left open re-join every group well before that (`REJOIN_SECONDS`).
+group. The account-wide groups are joined through this process's hub (escalations.broadcast),
+which is their one member per process and writes each message to its local sockets; the user's
+own group is joined by the socket's channel. channels-redis forgets a group membership after
+`group_expiry` (a day): the pings of a page left open re-join the user's group well before that
+(`REALTIME_REJOIN_SECONDS`), the hub re-joins its own.
 Unauthenticated connections are accepted and closed with 4401 so clients can tell why.
 
 A socket lasts as long as its authority (docs/security.md): a `session.revoke` control message
@@ -35,7 +38,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
-from escalations import events, presence, ws_auth
+from escalations import broadcast, events, presence, ws_auth
 from escalations.models import Handoff
 from resolutionflow import metrics
 
@@ -43,8 +46,6 @@ logger = logging.getLogger(__name__)
 
 # One socket may watch a few handoffs at once (a context screen and a session page are one each).
 MAX_PRESENCE_PER_SOCKET = 20
-# Re-join the groups this often (on a ping), far inside channels-redis' group_expiry.
-REJOIN_SECONDS = 3600
 
 
 @database_sync_to_async
@@ -75,10 +76,11 @@ class EscalationConsumer(AsyncJsonWebsocketConsumer):
         self.joined = [events.user_group(user.pk), events.members_group(user.account_id)]
         if user.is_staff_role:
             self.joined.append(events.queue_group(user.account_id))
-        for group in self.joined:
-            await self.channel_layer.group_add(group, self.channel_name)
-        self.joined_at = self.checked_at = time.monotonic()
+        # Accepted first: the hub may write a frame to this socket the moment it has joined.
         await self.accept()
+        for group in self.joined:
+            await self._join(group)
+        self.joined_at = self.checked_at = time.monotonic()
         metrics.websocket_opened(self)
         self.watcher = asyncio.ensure_future(self._watch_authority())
         await self.send_json({"type": "ready"})
@@ -90,6 +92,18 @@ class EscalationConsumer(AsyncJsonWebsocketConsumer):
         for handoff_id in list(getattr(self, "presence", {})):
             await self._presence_leave(handoff_id)
         for group in getattr(self, "joined", ()):
+            await self._leave(group)
+
+    async def _join(self, group):
+        if events.is_hub_group(group):
+            await broadcast.hub().join(group, self)
+        else:
+            await self.channel_layer.group_add(group, self.channel_name)
+
+    async def _leave(self, group):
+        if events.is_hub_group(group):
+            await broadcast.hub().leave(group, self)
+        else:
             await self.channel_layer.group_discard(group, self.channel_name)
 
     async def receive_json(self, content, **kwargs):
@@ -99,7 +113,7 @@ class EscalationConsumer(AsyncJsonWebsocketConsumer):
         if kind == "ping":
             if await self._authority_ended():
                 return
-            if time.monotonic() - self.joined_at > REJOIN_SECONDS:
+            if time.monotonic() - self.joined_at > settings.REALTIME_REJOIN_SECONDS:
                 await self._rejoin()
             await self._presence_touch()
             await self.send_json({"type": "pong"})
@@ -180,7 +194,7 @@ class EscalationConsumer(AsyncJsonWebsocketConsumer):
         joined, self.joined = self.joined, []
         for group in joined:
             try:
-                await self.channel_layer.group_discard(group, self.channel_name)
+                await self._leave(group)
             except Exception:  # the membership expires by itself (group_expiry); nothing is sent meanwhile
                 logger.warning("leaving %s failed", group, exc_info=True)
         await self.close(code=code)
@@ -188,7 +202,8 @@ class EscalationConsumer(AsyncJsonWebsocketConsumer):
     async def _rejoin(self):
         self.joined_at = time.monotonic()
         for group in self.joined:
-            await self.channel_layer.group_add(group, self.channel_name)
+            if not events.is_hub_group(group):  # the hub re-joins its own
+                await self.channel_layer.group_add(group, self.channel_name)
 
     # --- Presence ----------------------------------------------------------------------------
 
@@ -198,10 +213,8 @@ class EscalationConsumer(AsyncJsonWebsocketConsumer):
 
     async def _broadcast_presence(self, handoff_id):
         viewers = await self._store.viewers(account_id=self.user.account_id, handoff_id=handoff_id)
-        await self.channel_layer.group_send(
-            events.queue_group(self.user.account_id),
-            {"type": "event.frame", "frame": events.presence_frame(handoff_id, viewers)},
-        )
+        await events.group_send(self.channel_layer, events.queue_group(self.user.account_id),
+                                events.frame_message(events.presence_frame(handoff_id, viewers)))
 
     async def _presence_join(self, raw_id):
         handoff_id = _handoff_id(raw_id)

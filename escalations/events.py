@@ -45,8 +45,11 @@ def user_group(user_id) -> str:
     return f"user.{user_id}"
 
 
-def presence_group(handoff_id) -> str:
-    return f"handoff.{handoff_id}.presence"
+def is_hub_group(group: str) -> bool:
+    """The account-wide groups, joined once per web process by its hub (escalations.broadcast),
+    not once per socket: a message to them costs one Redis message per process, whatever the
+    number of sockets."""
+    return group.startswith("account.")
 
 
 def presence_key(prefix: str, account_id, handoff_id=None) -> str:
@@ -135,9 +138,19 @@ def send_now(group: str, frame: dict) -> None:
     Callers inside a transaction use `send_on_commit`. A realtime hiccup never fails the write
     that caused it: the error is logged and counted, and clients re-sync by refetching when
     their socket comes back."""
-    # Encoded once here, not once per receiving socket (500 sockets, one json.dumps).
-    _send_message(group, {"type": "event.frame", "frame": frame, "text": json.dumps(frame)},
-                  frame_type=frame["type"])
+    _send_message(group, frame_message(frame), frame_type=frame["type"])
+
+
+def frame_message(frame: dict) -> dict:
+    """The channel-layer message that carries `frame` to sockets (the consumers' `event_frame`),
+    encoded once here, not once per receiving socket (500 sockets, one json.dumps)."""
+    return {"type": "event.frame", "frame": frame, "text": json.dumps(frame)}
+
+
+async def group_send(layer, group: str, message: dict) -> None:
+    """Every message to a group goes through here: it names its group, which the hub of each
+    web process uses to find the sockets to write it to (escalations.broadcast)."""
+    await layer.group_send(group, {**message, "group": group})
 
 
 def _send_message(group: str, message: dict, *, frame_type: str) -> None:
@@ -145,7 +158,7 @@ def _send_message(group: str, message: dict, *, frame_type: str) -> None:
     if layer is None:
         return
     try:
-        async_to_sync(layer.group_send)(group, message)
+        async_to_sync(group_send)(layer, group, message)
     except Exception as exc:
         logger.error("group_send of %s to %s failed: %r", frame_type, group, exc)
         _count(frame_type, failed=True)

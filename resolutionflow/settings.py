@@ -121,10 +121,11 @@ elif REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            # capacity: frames a socket may have waiting before new ones are dropped. One
-            # escalation puts two on each engineer's channel (card, bell): 1,500 absorbs a
-            # burst of hundreds. expiry: a frame not read within 60 s is stale. group_expiry:
-            # a membership lasts a day; consumers re-join on their pings (REJOIN_SECONDS).
+            # capacity: messages a channel may have waiting before new ones are dropped. The
+            # account-wide groups have one channel per web process (its hub,
+            # escalations/broadcast.py): one escalation puts one card and one bell message on
+            # it, however many engineers; 1,500 absorbs a burst of hundreds. expiry: a frame not read within 60 s is stale. group_expiry:
+            # a membership lasts a day; re-joined every REALTIME_REJOIN_SECONDS (below).
             "CONFIG": {"hosts": [REDIS_URL], "prefix": CHANNEL_LAYER_PREFIX, "capacity": 1500,
                        "expiry": 60, "group_expiry": 86400},
         }
@@ -154,6 +155,12 @@ if REDIS_URL:
             "socket_timeout": 15,
             "socket_keepalive": True,
         }]
+
+# channels-redis forgets a group membership after group_expiry (a day): sockets (on their pings)
+# and each process's realtime hub re-join their groups this often (escalations/broadcast.py).
+REALTIME_REJOIN_SECONDS = env.float("REALTIME_REJOIN_SECONDS", default=3600.0)
+if not 0 < REALTIME_REJOIN_SECONDS < 86400:
+    raise ImproperlyConfigured("REALTIME_REJOIN_SECONDS must be between 0 and 86400 (group_expiry).")
 
 # An open websocket's user, token or browser session is read again on every ping (browsers ping
 # every 25 s), and at least this often for a client that does not ping (docs/realtime.md).

@@ -1,0 +1,137 @@
+"""Process-level fan-out of the account-wide groups (issue #9: the same cost for 5 engineers or 500).
+
+With one channel per socket in `account.<id>.queue`, a queue card for 500 engineers is 500 copies
+in Redis, popped one by one by the process's single receive loop, each waking its consumer's task:
+at 500 sockets the last card landed 0.7 s after the first (docs/performance.md). Here the
+account-wide groups (`events.HUB_GROUPS`: the queue and members groups) have one member per *web
+process* instead: that process's hub. The hub joins a group when the first local socket needs it,
+receives each message once, and writes it to its local sockets in one pass, calling the
+consumer's handler directly (`event_frame`, `event_bells`), with no per-socket Redis round trip or
+task switch. Per-user groups (`user.<id>`: a lone bell, `session.revoke`) stay per socket; they are
+small.
+
+Kept from the channel layer, so nothing is lost that the layer would have kept: the hub's channel
+is an ordinary layer channel (capacity, expiry, and the same transport across processes; the
+in-memory layer in embedded mode). A group's membership is re-added every
+`REALTIME_REJOIN_SECONDS`, well
+inside channels-redis' `group_expiry`, and after the receive loop recovers from an error (Redis
+restarted empty forgets every group). Joining waits until the hub is in the group, so a socket
+that has said `ready` gets every frame sent after that.
+
+One hub per event loop (daphne runs one; tests run several, one after another).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import weakref
+
+from channels.layers import get_channel_layer
+from django.conf import settings
+
+logger = logging.getLogger(__name__)
+
+# After a failed receive (Redis away), wait this long before the next, at most.
+MAX_BACKOFF_SECONDS = 2.0
+
+_hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Hub] = weakref.WeakKeyDictionary()
+
+
+def hub() -> Hub:
+    """This event loop's hub (made on first use)."""
+    loop = asyncio.get_running_loop()
+    found = _hubs.get(loop)
+    if found is None:
+        found = _hubs[loop] = Hub(get_channel_layer())
+    return found
+
+
+class Hub:
+    """One process's member of the account-wide groups; see the module docstring."""
+
+    def __init__(self, layer):
+        self.layer = layer
+        self.channel: str | None = None
+        # group -> {id(consumer): consumer}; weak, so a socket that died without leaving is dropped.
+        self.members: dict[str, weakref.WeakValueDictionary] = {}
+        self.joined: set[str] = set()
+        self.locks: dict[str, asyncio.Lock] = {}
+        self.task: asyncio.Task | None = None
+        self.ticker: asyncio.Task | None = None
+
+    async def _start(self):
+        if self.channel is None:
+            # The default prefix on purpose: channels-redis reads all of a process's channels from one
+            # Redis key ("specific.<process>!"); another prefix would be another key, polled in turn.
+            self.channel = await self.layer.new_channel()
+        if self.task is None or self.task.done():
+            self.task = asyncio.ensure_future(self._receive_loop())
+            self.ticker = asyncio.ensure_future(self._rejoin_periodically())
+
+    async def join(self, group: str, consumer) -> None:
+        """Deliver `group`'s messages to `consumer` from now on; returns once the hub is a member."""
+        await self._start()
+        self.members.setdefault(group, weakref.WeakValueDictionary())[id(consumer)] = consumer
+        lock = self.locks.setdefault(group, asyncio.Lock())
+        async with lock:
+            if group not in self.joined and self.members.get(group):
+                await self.layer.group_add(group, self.channel)
+                self.joined.add(group)
+
+    async def leave(self, group: str, consumer) -> None:
+        """Stop delivering to `consumer`; the last local socket of a group takes the hub out of it."""
+        members = self.members.get(group)
+        if members is None or members.pop(id(consumer), None) is None:
+            return
+        lock = self.locks.setdefault(group, asyncio.Lock())
+        async with lock:
+            if group in self.joined and not self.members.get(group):
+                self.joined.discard(group)
+                await self.layer.group_discard(group, self.channel)
+
+    async def _rejoin_all(self):
+        for group in list(self.joined):
+            await self.layer.group_add(group, self.channel)
+
+    async def _rejoin_periodically(self):
+        """Re-add every group every REALTIME_REJOIN_SECONDS, far inside channels-redis'
+        group_expiry (a day), so a queue page open for days keeps receiving."""
+        while True:
+            await asyncio.sleep(settings.REALTIME_REJOIN_SECONDS)
+            try:
+                await self._rejoin_all()
+            except Exception as exc:  # Redis away: the receive loop re-joins once it is back
+                logger.warning("realtime hub: re-joining groups failed (%r)", exc)
+
+    async def _receive_loop(self):
+        backoff = 0.05
+        failed = False
+        while True:
+            try:
+                if failed:  # e.g. Redis restarted: it may have forgotten every group
+                    await self._rejoin_all()
+                    failed, backoff = False, 0.05
+                message = await self.layer.receive(self.channel)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                logger.warning("realtime hub: receive failed (%r); retrying in %.2f s", exc, backoff)
+                failed = True
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
+                continue
+            await self.deliver(message)
+
+    async def deliver(self, message: dict) -> None:
+        """Hand one group message to each local socket of its group, in one pass."""
+        group = message.get("group")
+        handler_name = message.get("type", "").replace(".", "_")
+        for consumer in list(self.members.get(group, {}).values()):
+            handler = getattr(consumer, handler_name, None)
+            if handler is None:
+                continue
+            try:
+                await handler(message)
+            except Exception:  # one broken socket never keeps the frame from the others
+                logger.warning("realtime hub: delivering %s failed for one socket", handler_name, exc_info=True)

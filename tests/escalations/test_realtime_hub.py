@@ -1,0 +1,96 @@
+"""Each web process is ONE member of its account's groups, however many sockets it holds
+(escalations/broadcast.py): a queue card costs one channel-layer message per process, and the
+process writes it to its sockets. Real daphne, real channels-redis."""
+
+import time
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+
+from accounts.services import api_token_create
+from escalations import events
+from tests.helpers import LiveAsgiServer, recv_json, recv_types, ws_connect
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _members(group: str) -> int:
+    layer = get_channel_layer()
+
+    async def count():
+        async with layer.connection(layer.consistent_hash(group)) as conn:
+            return await conn.zcard(layer._group_key(group))
+
+    return async_to_sync(count)()
+
+
+def _listen(server, user):
+    ws = ws_connect(server, token=api_token_create(user=user))
+    assert recv_json(ws) == {"type": "ready"}
+    return ws
+
+
+def _wait_until(condition, timeout=5.0):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.05)
+
+
+def test_many_sockets_of_one_process_are_one_group_member_and_all_get_the_card(
+        live_asgi, acme_senior, acme_senior2, acme_admin, acme_tech):
+    queue = events.queue_group(acme_senior.account_id)
+    sockets = [_listen(live_asgi, u) for u in (acme_senior, acme_senior2, acme_admin, acme_senior, acme_admin)]
+    assert _members(queue) == 1
+
+    events.send_now(queue, {"type": "handoff.created", "handoff": {"id": "h-1"}})
+    for ws in sockets:
+        assert recv_types(ws, {"handoff.created"})["handoff.created"]["handoff"] == {"id": "h-1"}
+
+    # A technician's socket is in the members group (bells), never the queue group.
+    tech = _listen(live_asgi, acme_tech)
+    assert _members(queue) == 1
+    for ws in sockets + [tech]:
+        ws.close()
+    # The last socket gone, the process leaves the group: nothing is sent to it any more.
+    _wait_until(lambda: _members(queue) == 0)
+    _wait_until(lambda: _members(events.members_group(acme_senior.account_id)) == 0)
+
+
+def test_bells_for_many_members_reach_only_their_recipients(live_asgi, acme_senior, acme_senior2, acme_tech):
+    a, b, tech = (_listen(live_asgi, u) for u in (acme_senior, acme_senior2, acme_tech))
+    group = events.members_group(acme_senior.account_id)
+    message = {"type": "event.bells",
+               "frame": {"type": "notification.created", "notification": {"kind": "escalation", "title": "T",
+                                                                         "link": "/x", "created_at": None}},
+               "ids": {str(acme_senior.pk): "n-a", str(acme_senior2.pk): "n-b"}}
+    async_to_sync(events.group_send)(get_channel_layer(), group, message)
+    assert recv_types(a, {"notification.created"})["notification.created"]["notification"]["id"] == "n-a"
+    assert recv_types(b, {"notification.created"})["notification.created"]["notification"]["id"] == "n-b"
+    with pytest.raises(TimeoutError):
+        tech.recv(timeout=0.5)
+
+
+def test_a_group_membership_redis_forgot_is_rejoined(transactional_db, acme_senior):
+    """channels-redis forgets a membership after group_expiry (or a Redis restarted empty):
+    the hub re-adds its groups every REALTIME_REJOIN_SECONDS, so a queue page left open for
+    days keeps receiving."""
+    server = LiveAsgiServer(extra_env={"REALTIME_REJOIN_SECONDS": "0.3"})
+    try:
+        ws = _listen(server, acme_senior)
+        queue = events.queue_group(acme_senior.account_id)
+        layer = get_channel_layer()
+
+        async def forget():
+            async with layer.connection(layer.consistent_hash(queue)) as conn:
+                await conn.delete(layer._group_key(queue))
+
+        async_to_sync(forget)()
+        assert _members(queue) == 0
+        _wait_until(lambda: _members(queue) == 1)
+        events.send_now(queue, {"type": "handoff.created", "handoff": {"id": "h-2"}})
+        assert recv_types(ws, {"handoff.created"})["handoff.created"]["handoff"] == {"id": "h-2"}
+        ws.close()
+    finally:
+        server.stop()
