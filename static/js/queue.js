@@ -3,6 +3,7 @@ import { realtime } from "./realtime.js";
 import { openContext } from "./context.js";
 import * as presence from "./presence.js";
 import { ageText, announce, fetchFragment, flashTitle, prefersReducedMotion } from "./dom.js";
+import { queueView } from "./queue_view.js";
 
 const queue = document.querySelector("[data-queue]");
 
@@ -10,6 +11,10 @@ if (queue) {
   const list = queue.querySelector("[data-cards]");
   const count = queue.querySelector("[data-queue-count]");
   const empty = queue.querySelector("[data-empty]");
+  const noMatch = queue.querySelector("[data-no-match]");
+  const shownText = queue.querySelector("[data-queue-shown]");
+  const tools = queue.querySelector("[data-queue-tools]");
+  let view = null; // queueView, below
   const announcer = document.querySelector("[data-announcer]");
   const renotifyMinutes = Number(queue.dataset.renotifyMinutes) || 10;
   const me = document.body.dataset.userId;
@@ -27,10 +32,23 @@ if (queue) {
   };
 
   function refreshCount() {
-    const n = cards().filter((c) => !c.classList.contains("is-leaving")).length;
+    const waiting = cards().filter((c) => !c.classList.contains("is-leaving"));
+    const n = waiting.length;
+    const shown = waiting.filter((c) => !c.hidden).length;
     count.textContent = String(n);
     empty.hidden = n > 0;
+    const filtered = Boolean(view && view.filtering());
+    shownText.hidden = !filtered;
+    shownText.textContent = filtered ? `${shown} shown` : "";
+    noMatch.hidden = !(n > 0 && shown === 0);
+    noMatch.querySelector("[data-no-match-count]").textContent =
+      n === 1 ? "One escalation is waiting." : `${n} escalations are waiting.`;
   }
+
+  // Cards or compact list, the sort and the filter (the user's own choices): queue_view.js.
+  view = queueView({ controls: tools, list, me, onChange: () => refreshCount() });
+  tools.hidden = false;
+  refreshCount();
 
   function tick() {
     const now = Date.now();
@@ -69,11 +87,11 @@ if (queue) {
     }
     const card = fragment && fragment.querySelector(".hcard");
     if (!card || cardFor(id) || departed.has(id)) return;
-    list.prepend(card);
+    const shown = view.place(card); // where the user's sort puts it, hidden if their filter says so
     arrive(card);
     refreshCount();
     const { who, title } = describe(card);
-    announce(announcer, `New escalation from ${who}: ${title}`);
+    announce(announcer, `New escalation from ${who}: ${title}${shown ? "" : " (hidden by your filter)"}`);
     flashTitle("New escalation");
   }
 
@@ -94,7 +112,7 @@ if (queue) {
     setTimeout(() => {
       card.remove();
       refreshCount();
-      if (hadFocus) (list.querySelector("[data-open-context]") || queue.querySelector("h2")).focus();
+      if (hadFocus) (list.querySelector(".hcard:not([hidden]) [data-open-context]") || queue.querySelector("h2")).focus();
     }, prefersReducedMotion() ? LEAVE_MS / 2 : LEAVE_MS);
   }
 
@@ -132,19 +150,17 @@ if (queue) {
       if (!fragment) return;
       const fresh = [...fragment.querySelectorAll(".hcard")].filter((c) => !departed.has(c.dataset.handoffId));
       const ids = new Set(fresh.map((c) => c.dataset.handoffId));
-      const newer = [];
       for (const card of cards()) {
-        // A card that arrived live while this answer was on its way is newer than the answer.
+        // A card that arrived live while this answer was on its way is newer than the answer: it stays.
         if (ids.has(card.dataset.handoffId) || card.classList.contains("is-leaving")) continue;
-        if (Number(card.dataset.addedAt || 0) > startedAt) newer.push(card);
-        else card.remove();
+        if (Number(card.dataset.addedAt || 0) <= startedAt) card.remove();
       }
-      let previous = null;
       const arrived = [];
       for (const card of fresh) {
         let node = cardFor(card.dataset.handoffId);
         if (!node) {
           node = card;
+          list.append(node);
           arrive(node);
           arrived.push(node);
         } else if (!node.classList.contains("is-leaving")) {
@@ -154,18 +170,9 @@ if (queue) {
           const oldMeta = node.querySelector(".hcard-meta");
           if (freshMeta && oldMeta) oldMeta.replaceWith(freshMeta);
         }
-        // Move only what is out of place: moving a node that holds focus would drop it.
-        const inPlace = previous ? previous.nextElementSibling === node : list.firstElementChild === node;
-        if (!inPlace) {
-          if (previous) previous.after(node);
-          else list.prepend(node);
-        }
-        previous = node;
       }
-      // Live arrivals newer than the answer stay on top (newest first).
-      for (const card of newer.reverse()) {
-        if (list.firstElementChild !== card && !card.contains(document.activeElement)) list.prepend(card);
-      }
+      // The user's sort and filter, over what the server sent and any newer live arrival alike.
+      view.arrange();
       refreshCount();
       tick();
       if (arrived.length === 1) {
