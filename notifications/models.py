@@ -166,13 +166,24 @@ def new_webhook_secret() -> str:
     return "whsec_" + secrets.token_urlsafe(32)
 
 
+# The event of a test delivery (`POST /api/v1/webhooks/{id}/test`): sent on request, never
+# subscribed to, so it is not a WebhookEvent.
+PING_EVENT = "ping"
+
+
 class WebhookEndpoint(models.Model):
-    """An integrator's endpoint. Deliveries are signed with `secret` (shown once, on create)."""
+    """An integrator's endpoint. Deliveries are signed with `secret` (shown once: on create and on
+    rotation). After a rotation the secret it replaced is kept, encrypted, as `previous_secret`
+    until `previous_secret_expires_at` (WEBHOOK_SECRET_ROTATION_GRACE_HOURS): until then every
+    delivery carries a signature with each (`signing_secrets`), so the integrator can deploy the
+    new secret without refusing a delivery in between."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="+")
     url = EncryptedTextField(validators=[validate_public_url])
     secret = EncryptedTextField(default=new_webhook_secret, editable=False)
+    previous_secret = EncryptedTextField(blank=True, default="", editable=False)
+    previous_secret_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
     events = models.JSONField(default=list)
     enabled = models.BooleanField(default=True)
     disabled_at = models.DateTimeField(null=True, blank=True)
@@ -186,6 +197,15 @@ class WebhookEndpoint(models.Model):
 
     def __str__(self):
         return f"Webhook {self.pk}"
+
+    def signing_secrets(self, *, now=None) -> list[str]:
+        """The secrets a delivery sent now is signed with: the current one first, then the one it
+        replaced while its grace period lasts."""
+        now = now or timezone.now()
+        secrets_ = [self.secret]
+        if self.previous_secret and self.previous_secret_expires_at and self.previous_secret_expires_at > now:
+            secrets_.append(self.previous_secret)
+        return secrets_
 
 
 # --- The outbox ----------------------------------------------------------------------------------
@@ -262,6 +282,14 @@ class Delivery(models.Model):
                          condition=Q(status="pending")),
             models.Index(fields=["locked_at"], name="delivery_sending_idx", condition=Q(status="sending")),
             models.Index(fields=["account", "-created_at"], name="delivery_account_idx"),
+            # A target's delivery log, newest first (the webhook API's deliveries, the Integrations
+            # page): a row has one target, so each row is in one of these partial indexes.
+            models.Index(fields=["endpoint", "-created_at"], name="delivery_endpoint_idx",
+                         condition=Q(endpoint__isnull=False)),
+            models.Index(fields=["channel", "-created_at"], name="delivery_channel_idx",
+                         condition=Q(channel__isnull=False)),
+            models.Index(fields=["psa_connection", "-created_at"], name="delivery_psa_idx",
+                         condition=Q(psa_connection__isnull=False)),
             # The retention job: finished rows older than RETENTION_DELIVERY_DAYS, oldest first.
             models.Index(fields=["created_at"], name="delivery_finished_idx",
                          condition=Q(status__in=["delivered", "failed", "dead"])),

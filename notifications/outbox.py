@@ -295,17 +295,24 @@ def sweep(*, now=None) -> dict:
     return {"stuck": requeued_stuck, "due": len(due), "published": published}
 
 
-def retry_now(queryset) -> int:
-    """Admin action: send these deliveries again now (pending, failed or dead ones)."""
-    rows = list(queryset.filter(status__in=[DeliveryStatus.PENDING, DeliveryStatus.FAILED, DeliveryStatus.DEAD])
-                .values_list("pk", "kind"))
-    if not rows:
-        return 0
+def requeue(queryset, *, statuses) -> int:
+    """Send these deliveries again now: those of them in one of `statuses` go back to pending, due
+    now, and their tasks are published after commit. The status is the UPDATE's condition, so a
+    row that moved on meanwhile (or that a concurrent requeue took) is left alone. Returns how many
+    were re-queued. One more try: a dead delivery that fails again is dead again (its window is
+    over); a failed one that fails retryably is retried within its window."""
     with transaction.atomic():
+        rows = list(queryset.select_for_update(of=("self",)).filter(status__in=statuses).values_list("pk", "kind"))
+        if not rows:
+            return 0
         now = timezone.now()
-        # One more try now; a dead delivery that fails again is dead again (its window is over).
         Delivery.objects.filter(pk__in=[pk for pk, _ in rows]).update(
             status=DeliveryStatus.PENDING, next_attempt_at=now, dispatched_at=None, updated_at=now,
         )
         transaction.on_commit(lambda: dispatch(rows), robust=True)
     return len(rows)
+
+
+def retry_now(queryset) -> int:
+    """Admin action: send these deliveries again now (pending, failed or dead ones)."""
+    return requeue(queryset, statuses=[DeliveryStatus.PENDING, DeliveryStatus.FAILED, DeliveryStatus.DEAD])

@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from escalations import events
-from notifications.models import ChatIdentity, Notification, WebhookEndpoint
+from escalations.errors import Conflict
+from notifications import outbox
+from notifications.models import (
+    PING_EVENT,
+    ChatIdentity,
+    Delivery,
+    DeliveryKind,
+    DeliveryStatus,
+    Notification,
+    WebhookEndpoint,
+    new_webhook_secret,
+)
 
 TITLE_MAX = Notification._meta.get_field("title").max_length
 
@@ -50,6 +65,94 @@ def webhook_endpoint_create(*, account, url: str, events: list[str]) -> WebhookE
     """Register an integrator's endpoint. The caller has validated the URL (SSRF) and events;
     the generated secret is on the returned object: show it once."""
     return WebhookEndpoint.objects.create(account=account, url=url, events=list(events))
+
+
+# Why a paused endpoint gets nothing: the reason shown with it (the API's `disabled_reason`).
+PAUSED_REASON = "Paused by an admin."
+
+
+def _locked(endpoint: WebhookEndpoint) -> WebhookEndpoint:
+    return WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+
+
+@transaction.atomic
+def webhook_endpoint_update(*, endpoint: WebhookEndpoint, url: str | None = None, events: list[str] | None = None,
+                            enabled: bool | None = None) -> WebhookEndpoint:
+    """Change an endpoint's URL, events, or pause (`enabled=False`) / resume it; None leaves a
+    field as it is. The caller has validated the values (the URL against the SSRF rule). A paused
+    endpoint is left out of every new fan-out and test; deliveries already queued for it fail
+    ("The target is disabled.") when their turn comes and can be retried once it is resumed.
+    Resuming also undoes a 410 Gone that disabled it."""
+    endpoint = _locked(endpoint)
+    if url is not None:
+        endpoint.url = url
+    if events is not None:
+        endpoint.events = list(events)
+    if enabled is not None and enabled != endpoint.enabled:
+        endpoint.enabled = enabled
+        endpoint.disabled_at = None if enabled else timezone.now()
+        endpoint.disabled_reason = "" if enabled else PAUSED_REASON
+    endpoint.save()
+    return endpoint
+
+
+@transaction.atomic
+def webhook_secret_rotate(*, endpoint: WebhookEndpoint) -> WebhookEndpoint:
+    """A new signing secret (on the returned object: show it once). The secret it replaces keeps
+    signing, beside the new one, for WEBHOOK_SECRET_ROTATION_GRACE_HOURS.
+
+    Rotating again during a grace period: the secret being replaced now (the newest one the
+    integrator was given) becomes the old one, with a fresh grace period, and the one before it
+    is dropped at once. Only one old secret is ever kept: a rotation is usually because a secret
+    leaked, and the oldest one is the likeliest to have. A grace of 0 keeps none."""
+    endpoint = _locked(endpoint)
+    grace = timedelta(hours=settings.WEBHOOK_SECRET_ROTATION_GRACE_HOURS)
+    if grace:
+        endpoint.previous_secret = endpoint.secret
+        endpoint.previous_secret_expires_at = timezone.now() + grace
+    else:
+        endpoint.previous_secret, endpoint.previous_secret_expires_at = "", None
+    endpoint.secret = new_webhook_secret()
+    endpoint.save(update_fields=["secret", "previous_secret", "previous_secret_expires_at"])
+    return endpoint
+
+
+def _iso_now() -> str:
+    return timezone.now().isoformat().replace("+00:00", "Z")
+
+
+@transaction.atomic
+def webhook_ping(*, endpoint: WebhookEndpoint) -> Delivery:
+    """Queue a `ping` event for one endpoint through the outbox (a Delivery row, its task
+    published after commit): signed and recorded like every other delivery. 409 when the
+    endpoint is paused (it would only fail)."""
+    endpoint = _locked(endpoint)
+    if not endpoint.enabled:
+        raise Conflict("This endpoint is paused (enabled is false): resume it to send a test.")
+    envelope = {"id": str(uuid.uuid4()), "type": PING_EVENT, "created_at": _iso_now(),
+                "data": {"webhook_id": str(endpoint.pk), "message": "A test delivery from ResolutionFlow."}}
+    [delivery] = outbox.save_and_dispatch([outbox.new(
+        account_id=endpoint.account_id, kind=DeliveryKind.WEBHOOK, event_type=PING_EVENT, payload=envelope,
+        target=f"endpoint {endpoint.pk}", endpoint=endpoint)])
+    return delivery
+
+
+RETRYABLE_BY_HAND = (DeliveryStatus.FAILED, DeliveryStatus.DEAD)
+
+
+@transaction.atomic
+def webhook_delivery_retry(*, endpoint: WebhookEndpoint, delivery: Delivery) -> Delivery:
+    """Send a failed or dead delivery again: pending and due now, its task published after
+    commit; the attempt is recorded as the next of its attempts. 409 for a delivery that is
+    pending, sending or delivered, or an endpoint that is paused. The state check is the UPDATE's
+    condition, so of two retries at once exactly one re-queues it."""
+    endpoint = _locked(endpoint)
+    if not endpoint.enabled:
+        raise Conflict("This endpoint is paused (enabled is false): resume it to retry its deliveries.")
+    if not outbox.requeue(Delivery.objects.filter(pk=delivery.pk), statuses=RETRYABLE_BY_HAND):
+        current = Delivery.objects.get(pk=delivery.pk).get_status_display().lower()
+        raise Conflict(f"Only a failed or dead delivery can be retried; this one is {current}.")
+    return Delivery.objects.get(pk=delivery.pk)
 
 
 @transaction.atomic

@@ -287,6 +287,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "UserRoleEnum": "accounts.models.Role",
         "MessageRoleEnum": "escalations.models.MessageRole",
+        # Sessions had the only `status` enum before deliveries got one: it keeps its name.
+        "StatusEnum": "escalations.models.SessionStatus",
+        "DeliveryStatusEnum": "notifications.models.DeliveryStatus",
     },
     # Every operation's error answers (400, 401, 403, 404, 406, 413, 415, 429), in one place.
     "POSTPROCESSING_HOOKS": [
@@ -385,6 +388,15 @@ AUTOTASK_ZONE_DISCOVERY_URL = env.str("AUTOTASK_ZONE_DISCOVERY_URL", default="ht
 # claimed by a worker counts as lost.
 WEBHOOK_RETRY_HOURS = env.float("WEBHOOK_RETRY_HOURS", default=24.0)
 DELIVERY_STUCK_AFTER_SECONDS = env.int("DELIVERY_STUCK_AFTER_SECONDS", default=300)
+# After `POST /api/v1/webhooks/{id}/rotate-secret` the replaced secret still signs deliveries (a
+# second `v1=` in the signature header) for this long, so integrators can switch without a gap.
+# 0: the old secret stops at once. At most 30 days: a leaked secret must not live on for months.
+try:
+    WEBHOOK_SECRET_ROTATION_GRACE_HOURS = env.float("WEBHOOK_SECRET_ROTATION_GRACE_HOURS", default=24.0)
+except ValueError:
+    WEBHOOK_SECRET_ROTATION_GRACE_HOURS = None
+if WEBHOOK_SECRET_ROTATION_GRACE_HOURS is None or not 0 <= WEBHOOK_SECRET_ROTATION_GRACE_HOURS <= 720:
+    raise ImproperlyConfigured("WEBHOOK_SECRET_ROTATION_GRACE_HOURS must be a number of hours from 0 to 720.")
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
 # How many messages of the conversation a handoff snapshot keeps.
 HANDOFF_CONVERSATION_TAIL = 10

@@ -27,7 +27,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 from accounts.services import api_token_create
-from notifications.models import Notification, WebhookEndpoint
+from notifications.models import Delivery, DeliveryStatus, Notification, WebhookEndpoint
 from tests.helpers import add_step, escalate, make_session, run_fanouts
 
 SCHEMA_PATH = "/api/v1/schema/?format=json"
@@ -55,7 +55,8 @@ def in_process_wsgi(monkeypatch, acme_world):
 @pytest.fixture
 def acme_world(api, acme_tech, acme_senior, acme_admin):
     """Acme's objects of every kind an API path names: sessions (open, escalated, handed off,
-    resolved), handoffs (one to the queue, one to the engineer), notifications, a webhook."""
+    resolved), handoffs (one to the queue, one to the engineer), notifications, a webhook and its
+    deliveries."""
     tech = api(acme_tech)
     session = make_session(tech)
     add_step(tech, session["id"])
@@ -72,6 +73,12 @@ def acme_world(api, acme_tech, acme_senior, acme_admin):
     run_fanouts()
     webhook = WebhookEndpoint.objects.create(account=acme_admin.account, url="https://hooks.example.com/rf",
                                              events=["handoff.created"])
+    # The webhook's deliveries (the first is the one two-id paths name): one to retry, one dead, one
+    # delivered (a retry of it is 409).
+    deliveries = [Delivery.objects.create(account=acme_admin.account, kind="webhook", event_type="handoff.created",
+                                          endpoint=webhook, body="{}", status=status, attempts=1,
+                                          last_error="HTTP 500 from hooks.example.com: oops")
+                  for status in (DeliveryStatus.FAILED, DeliveryStatus.DEAD, DeliveryStatus.DELIVERED)]
     return {
         "session": [session["id"], escalated["id"], handed["id"], resolved["id"]],
         "handoff": [handoff["id"], handed_off.json()["id"]],
@@ -79,6 +86,7 @@ def acme_world(api, acme_tech, acme_senior, acme_admin):
         "notification": [str(pk) for pk in Notification.objects.filter(user__in=[acme_senior, acme_admin])
                          .order_by("created_at").values_list("pk", flat=True)],
         "webhook": [str(webhook.pk)],
+        "delivery": [str(d.pk) for d in deliveries],
         "tokens": {"acme_tech": api_token_create(user=acme_tech), "acme_senior": api_token_create(user=acme_senior),
                    "acme_admin": api_token_create(user=acme_admin)},
         "calls": 0,
@@ -108,6 +116,7 @@ DATA_DEPENDENT_400 = [
     ("/api/v1/sessions/{session_id}/handoff", "target_user_id must name a teammate"),
     # The URL must be one Django's URLValidator accepts, of a host with public addresses only.
     ("/api/v1/webhooks", "the URL must be a valid http(s) URL of a public host"),
+    ("/api/v1/webhooks/{webhook_id}", "PATCH: the URL must be a valid http(s) URL of a public host"),
 ]
 
 
@@ -276,7 +285,9 @@ def test_the_document_lists_the_errors_of_every_operation():
     conflicts = {(m, p) for p, ms in document["paths"].items() for m, op in ms.items() if "409" in op["responses"]}
     assert conflicts == {("post", f"/api/v1/sessions/{{session_id}}/{verb}")
                          for verb in ("steps", "messages", "resolve", "escalate", "handoff")} | {
-        ("post", "/api/v1/handoffs/{handoff_id}/claim")}
+        ("post", "/api/v1/handoffs/{handoff_id}/claim"),
+        ("post", "/api/v1/webhooks/{webhook_id}/test"),
+        ("post", "/api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/retry")}
     components = document["components"]["schemas"]
     for name in ("HandoffDetail", "HandoffSummary", "OpenHandoff"):
         assert components[name]["properties"]["target_user"]["nullable"] is True
@@ -284,6 +295,10 @@ def test_the_document_lists_the_errors_of_every_operation():
         assert components[name]["properties"]["claimed_by"]["nullable"] is True
     assert components["Message"]["properties"]["author"]["nullable"] is True
     assert components["SessionList"]["properties"]["open_handoff"]["nullable"] is True
+    for name in ("disabled_at", "previous_secret_expires_at"):
+        assert components["WebhookEndpoint"]["properties"][name]["nullable"] is True
+    for name in ("next_attempt_at", "last_status_code"):
+        assert components["WebhookDelivery"]["properties"][name]["nullable"] is True
 
 
 def test_text_fields_take_strings_of_their_length_as_sent(api, acme_tech):

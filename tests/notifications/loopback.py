@@ -2,7 +2,9 @@
 
 `Receiver` records every request (method, path, headers, raw body bytes) and answers from a
 script: `receiver.reply(500)`, `receiver.reply(429, headers={"Retry-After": "7"})`, then the
-default (200 "ok"). `Blackhole` accepts TCP connections into its backlog and never answers.
+default (200 "ok"). `Receiver(check=...)` is an integrator's receiver: each request goes through
+`check(request)` first, and one it refuses (returns False) is answered 400 "bad signature"
+without using the script. `Blackhole` accepts TCP connections into its backlog and never answers.
 """
 
 from __future__ import annotations
@@ -34,8 +36,9 @@ class Reply:
 
 
 class Receiver:
-    def __init__(self):
+    def __init__(self, check=None):
         self.requests: list[Recorded] = []
+        self.check = check
         self._script: list[Reply] = []
         self._lock = threading.Lock()
         self.default = Reply()
@@ -76,6 +79,8 @@ class Receiver:
     def _record(self, request: Recorded) -> Reply:
         with self._lock:
             self.requests.append(request)
+            if self.check is not None and not self.check(request):
+                return Reply(400, b"bad signature")
             return self._script.pop(0) if self._script else self.default
 
     def wait_for(self, count: int, timeout: float = 10.0) -> list[Recorded]:
