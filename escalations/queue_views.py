@@ -92,6 +92,16 @@ def queue_cards(request):
 @staff_fragment
 @require_GET
 @never_cache
+def queue_metrics(request):
+    """The metric card alone: queue.js asks for it after a claim frame (and after a reconnect), so
+    "Today" moves with the claims the page sees. One aggregate query, whatever the account's size."""
+    metrics = extensions.queue_summary(account=request.user.account)
+    return render(request, "escalations/_queue_metrics.html", {"metrics": metrics})
+
+
+@staff_fragment
+@require_GET
+@never_cache
 def queue_card(request, handoff_id):
     """One card, for a `handoff.created` or `handoff.updated` frame; 404 once it left the queue."""
     handoff = selectors.handoff_get(user=request.user, handoff_id=handoff_id)

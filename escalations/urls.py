@@ -16,6 +16,7 @@ urlpatterns = [
     path("pilot/<uuid:session_id>/handoff", views.handoff, name="pilot-handoff"),
     path("escalations/", queue_views.queue, name="queue"),
     path("escalations/cards", queue_views.queue_cards, name="queue-cards"),
+    path("escalations/metrics", queue_views.queue_metrics, name="queue-metrics"),
     path("escalations/<uuid:handoff_id>/card", queue_views.queue_card, name="queue-card"),
     path("escalations/<uuid:handoff_id>/context", queue_views.handoff_context, name="handoff-context"),
 ]

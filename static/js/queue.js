@@ -214,9 +214,49 @@ if (queue) {
     const card = cardFor(id);
     if (card) presence.render(card.querySelector("[data-presence]"), viewers);
   });
+  // The metric card ("Today", "Last 7 days") from the server after a claim: one small fragment.
+  // Claims in a burst share one request; each page waits a random moment (under a second) first,
+  // so a claim seen by hundreds of open queues does not reach the server as one spike.
+  const metrics = document.querySelector("[data-metrics]");
+  let metricsTimer = null;
+  let metricsBusy = false;
+  let metricsAgain = false;
+  async function refreshMetrics() {
+    if (metricsBusy) {
+      metricsAgain = true;
+      return;
+    }
+    metricsBusy = true;
+    try {
+      const fragment = await fetchFragment(metrics.dataset.metricsUrl);
+      const fresh = fragment && fragment.querySelector(".metric-groups");
+      const old = metrics.querySelector(".metric-groups");
+      if (fresh && old) old.replaceWith(fresh);
+    } catch {
+      /* the next claim or reconnect asks again */
+    } finally {
+      metricsBusy = false;
+    }
+    if (metricsAgain) {
+      metricsAgain = false;
+      refreshMetrics();
+    }
+  }
+  const metricsSoon = () => {
+    if (!metrics || metricsTimer) return;
+    metricsTimer = setTimeout(() => {
+      metricsTimer = null;
+      refreshMetrics();
+    }, 100 + Math.random() * 900);
+  };
+  realtime.on("handoff.claimed", metricsSoon);
+
   // Every (re)connect, the first one too: anything raised between the page render and the
   // socket being ready is brought in.
-  realtime.onOpen(() => refetch());
+  realtime.onOpen(({ reconnected }) => {
+    refetch();
+    if (reconnected) metricsSoon();
+  });
 
   tick();
   setInterval(tick, 5000);

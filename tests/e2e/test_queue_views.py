@@ -136,3 +136,18 @@ def test_live_arrivals_respect_the_sort_and_the_filter(browsers, queue_of_four, 
     expect(_queue(page).locator(".hcard", has_text="VPN drops every hour")).to_have_count(0)
     assert _titles(page) == ["Scanner to email broken", "Printer offline in accounting"]
     expect(_queue(page).locator("[data-queue-count]")).to_have_text("5")
+
+
+def test_today_moves_after_a_claim(browsers, api_http, acme_tech, acme_senior, acme_senior2):
+    """Issue #12 item 4: the metric card's "Today" follows claims made while the page is open."""
+    _, handoff = escalation(api_http(acme_tech), title="Claimed while Sam watches")
+    page = browsers.open(acme_senior, "/escalations/", reduced_motion="reduce")
+    wait_live(page)
+    today = page.locator("[data-metrics]")
+    expect(today.locator('[data-metric="today-claimed"]')).to_have_text("0")
+    expect(today.locator('[data-metric="today-claim"]')).to_have_text("—")
+
+    assert api_http(acme_senior2).post(f"/handoffs/{handoff['id']}/claim").status_code == 200
+    expect(today.locator('[data-metric="today-claimed"]')).to_have_text("1")
+    expect(today.locator('[data-metric="today-claim"]')).not_to_have_text("—")
+    expect(today.locator('[data-metric="period-claimed"]')).to_have_text("1")
