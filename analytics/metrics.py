@@ -410,9 +410,11 @@ def _postgresql_statement(parts: tuple[str, ...]) -> str:
     - trend: the days' own counts and medians; days without a row are 0 and null (`_trend`).
     - baseline: the account's manual samples, as `baseline_summary` (a handful of rows).
 
-    Parameters: account, start, end, first_day, last_day, first_live, rolled_end (the start of
-    `first_live`). One snapshot: a refresh that commits while it runs is either wholly seen (its row
-    and its deleted changes) or not at all."""
+    Parameters: account, start, end, first_day, first_live, rolled_end (the start of `first_live`),
+    live_days (`first_live` to the window's last day: two days at most, today and tomorrow; an
+    array, whose length the planner sees: with `generate_series`' default estimate of 1,000 days
+    the plan cost passed `jit_above_cost` and JIT compiled for 2 s). One snapshot: a refresh that
+    commits while it runs is either wholly seen (its row and its deleted changes) or not at all."""
     live_day = "live_day.day"
     summary = _day_summary_sql(day_start_sql(live_day), f"LEAST({day_start_sql(f'{live_day} + 1')}, %(end)s)")
     days = (
@@ -427,8 +429,7 @@ def _postgresql_statement(parts: tuple[str, ...]) -> str:
         " AND rolled.\"day\" NOT IN (SELECT day FROM stale)"
         " UNION ALL SELECT live_day.day, one_day.escalations, one_day.ttc_keys, one_day.ttfa_keys,"
         " one_day.resolved, one_day.resolved_early, one_day.ttfa_median"
-        " FROM (SELECT day FROM stale UNION ALL SELECT d::date FROM generate_series(%(first_live)s::timestamp,"
-        " %(last_day)s::timestamp, INTERVAL '1 day') AS d) AS live_day"
+        " FROM (SELECT day FROM stale UNION ALL SELECT unnest(%(live_days)s::date[])) AS live_day"
         f" CROSS JOIN LATERAL ({summary}) AS one_day)"
     )
     subqueries = {
@@ -474,7 +475,8 @@ def _postgresql_figures(*, account, window: Window, parts: tuple[str, ...], dire
     first_live = _first_live_day(window, today or day_of(timezone.now()))
     params = {"account": account.pk, "start": window.start, "end": window.end,
               "first_day": window.first_day, "last_day": window.last_day,
-              "first_live": first_live, "rolled_end": day_start(first_live)}
+              "first_live": first_live, "rolled_end": day_start(first_live),
+              "live_days": [first_live + timedelta(days=i) for i in range((window.last_day - first_live).days + 1)]}
     with connection.cursor() as cursor:
         cursor.execute(_direct_statement(parts) if direct else _postgresql_statement(parts), params)
         row = list(cursor.fetchone())
