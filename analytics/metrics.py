@@ -30,7 +30,13 @@ from django.utils import timezone
 from accounts.models import Account
 from analytics.days import DAY_ZONE, day_end, day_of, day_of_sql, day_start, day_start_sql
 from analytics.models import BaselineSample
-from analytics.sql import DurationPercentile, Percentile, duration_percentile, sorted_duration_keys
+from analytics.sql import (
+    DurationPercentile,
+    Percentile,
+    duration_percentile,
+    merged_duration_percentile,
+    sorted_duration_keys,
+)
 from escalations.models import Handoff
 
 PERIODS = {"7d": 7, "30d": 30, "90d": 90}
@@ -391,6 +397,12 @@ def _day_summary_sql(lo: str, hi: str) -> str:
     )
 
 
+# The sample stride of `analytics.sql.merged_duration_percentile`: a 366-day range of the bench's
+# big account sorts a sample of n / 8 keys and two brackets of ~2 × 8 × 366 keys per percentile
+# instead of the n = 88,000 keys (docs/performance.md).
+MERGE_STRIDE = 8
+
+
 @functools.cache
 def _postgresql_statement(parts: tuple[str, ...]) -> str:
     """`parts` of ("period", "baseline", "trend") in one statement, the days of the window merged
@@ -403,10 +415,12 @@ def _postgresql_statement(parts: tuple[str, ...]) -> str:
       `first_live`, plus each stale day and each day from `first_live` to the window's end summed
       live (`_day_summary_sql`, one index range each; the last one stops at the window's end).
       A day with neither a row nor a change has no handoffs;
-    - period: counts are sums; percentiles cannot be added up, so the days' sorted keys are
-      merged and sorted and `duration_percentile` reads the merged array exactly as it reads the
-      one `_direct_statement` builds: the same figure, to the bit. The resolved-after-claim count
-      adds the days' counts and the early resolutions at or after the window's start;
+    - period: counts are sums; percentiles cannot be added up, so they are taken from the days'
+      sorted keys (`analytics.sql.merged_duration_percentile`): the two keys `percentile_cont`
+      interpolates, found by a sample and binary searches instead of sorting every key, and the
+      same interpolation: the same figure as `_direct_statement`, to the bit. The
+      resolved-after-claim count adds the days' counts and the early resolutions at or after the
+      window's start;
     - trend: the days' own counts and medians; days without a row are 0 and null (`_trend`).
     - baseline: the account's manual samples, as `baseline_summary` (a handful of rows).
 
@@ -437,11 +451,7 @@ def _postgresql_statement(parts: tuple[str, ...]) -> str:
             "(SELECT SUM(window_days.escalations)::bigint AS escalations,"
             " (SUM(window_days.resolved) + COALESCE(SUM((SELECT COUNT(*) FROM unnest(window_days.resolved_early)"
             " AS early WHERE early >= %(start)s)), 0))::bigint AS resolved"
-            " FROM window_days) AS period_sums"
-            " CROSS JOIN (SELECT ARRAY_AGG(key ORDER BY key) AS keys"
-            " FROM window_days, unnest(window_days.ttc_keys) AS key) AS ttc"
-            " CROSS JOIN (SELECT ARRAY_AGG(key ORDER BY key) AS keys"
-            " FROM window_days, unnest(window_days.ttfa_keys) AS key) AS ttfa"
+            " FROM window_days) AS period_sums CROSS JOIN ttc_stats CROSS JOIN ttfa_stats"
         ),
         "baseline": (
             '(SELECT PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY "analytics_baselinesample"."seconds") AS median,'
@@ -456,13 +466,24 @@ def _postgresql_statement(parts: tuple[str, ...]) -> str:
         ),
     }
     columns = {
-        "period": ("period_sums.escalations, COALESCE(cardinality(ttc.keys), 0), period_sums.resolved,"
-                   " COALESCE(cardinality(ttfa.keys), 0), "
-                   + ", ".join(duration_percentile(f"{keys}.keys", fraction)
+        "period": ("period_sums.escalations, COALESCE(ttc_stats.n, 0), period_sums.resolved,"
+                   " COALESCE(ttfa_stats.n, 0), "
+                   + ", ".join(merged_duration_percentile(f"{keys}_days", f"{keys}_stats", fraction, MERGE_STRIDE)
                                for keys in ("ttc", "ttfa") for fraction in (0.5, 0.9))),
         "baseline": "baseline.median, baseline.samples",
         "trend": "trend.days, trend.escalations, trend.medians",
     }
+    if "period" in parts:
+        # Each metric's non-empty day arrays, read once (`|| '{}'` hands the CTE a detoasted copy:
+        # the bracket reads each array several times) and their sample (sql.merged_duration_percentile).
+        for keys in ("ttc", "ttfa"):
+            days += (f", {keys}_days AS (SELECT window_days.{keys}_keys || '{{}}'::timestamp[] AS keys"
+                     f" FROM window_days WHERE cardinality(window_days.{keys}_keys) > 0),"
+                     f" {keys}_stats AS (SELECT day_count.n, day_count.d, day_sample.sample"
+                     f" FROM (SELECT SUM(cardinality(keys))::integer AS n, COUNT(*)::integer AS d FROM {keys}_days)"
+                     " AS day_count CROSS JOIN (SELECT ARRAY_AGG(sampled.keys[i] ORDER BY sampled.keys[i]) AS sample"
+                     f" FROM {keys}_days AS sampled, generate_series({MERGE_STRIDE}, cardinality(sampled.keys),"
+                     f" {MERGE_STRIDE}) AS i) AS day_sample)")
     prefix = days + " " if "period" in parts or "trend" in parts else ""
     return (f"{prefix}SELECT {', '.join(columns[part] for part in parts)}"
             f" FROM {' CROSS JOIN '.join(subqueries[part] for part in parts)}")

@@ -121,13 +121,66 @@ def duration_percentile(keys_sql: str, fraction: float) -> str:
     if not 0.0 <= fraction <= 1.0:
         raise ValueError("A percentile fraction is between 0 and 1.")
     return (
-        "(SELECT EXTRACT(EPOCH FROM (pct_pair.hi - pct_pair.lo) * (pct_pair.pos - floor(pct_pair.pos))"
-        " + pct_pair.lo)::double precision"
+        f"(SELECT {LERP}"
         f" FROM (SELECT pct_pos.keys[floor(pct_pos.pos)::integer + 1] - {KEY_ORIGIN} AS lo,"
         f" pct_pos.keys[ceil(pct_pos.pos)::integer + 1] - {KEY_ORIGIN} AS hi, pct_pos.pos"
         f" FROM (SELECT pct_keys.keys, {fraction!r}::double precision * (cardinality(pct_keys.keys) - 1) AS pos"
         f" FROM (SELECT {keys_sql} AS keys) AS pct_keys) AS pct_pos) AS pct_pair)"
     )
+
+
+# percentile_cont's interpolation (orderedsetaggs.c, interval_lerp) between the intervals `lo` and
+# `hi` of a row `pct_pair` that also holds `pos` = fraction × (n − 1), in seconds. One text, used by
+# both percentile builders, so they cannot round differently.
+LERP = ("EXTRACT(EPOCH FROM (pct_pair.hi - pct_pair.lo) * (pct_pair.pos - floor(pct_pair.pos))"
+        " + pct_pair.lo)::double precision")
+
+
+def merged_duration_percentile(days: str, stats: str, fraction: float, stride: int) -> str:
+    """PostgreSQL: `duration_percentile` of the union of many sorted key arrays, without sorting
+    the union: the same figure, from the same two keys.
+
+    `days` names a relation with one sorted key array per row (`keys`, non-empty); `stats` a
+    one-row relation with `n` (keys in all), `d` (arrays) and `sample`: every `stride`-th key of
+    each array (positions stride, 2 × stride, …), sorted. The percentile needs the keys of 1-based
+    ranks r1 = floor(pos) + 1 and r2 = ceil(pos) + 1 of the union. An array holding i sample keys
+    ≤ x holds between stride × i and stride × i + stride − 1 keys ≤ x, so the sample key at position
+    q has at least stride × q keys at or below it, and at most stride × q + (stride − 1) × d when
+    keys are distinct: `below` (position (r1 − 1 − (stride − 1) × d) / stride, or −infinity) has
+    fewer than r1 keys at or below it and `above` (position ceil(r2 / stride), or +infinity) at
+    least r2. Each array's keys in (below, above] are a slice found by binary search
+    (`width_bucket` counts an array's keys ≤ a value); sorted together they are the ranks
+    rank(below) + 1 … rank(above), about 2 × stride × d keys instead of n. The ranks are checked
+    (ties can break the upper bound); if the bracket misses, the union is sorted, as before."""
+    fraction = float(fraction)
+    if not 0.0 <= fraction <= 1.0:
+        raise ValueError("A percentile fraction is between 0 and 1.")
+    stride = int(stride)
+    full = duration_percentile(f"(SELECT ARRAY_AGG(pct_all.key ORDER BY pct_all.key)"
+                               f" FROM {days} AS pct_day, unnest(pct_day.keys) AS pct_all(key))", fraction)
+    ranks = (f"SELECT pct_pos.*, floor(pct_pos.pos)::integer + 1 AS r1, ceil(pct_pos.pos)::integer + 1 AS r2"
+             f" FROM (SELECT {stats}.n, {stats}.d, {stats}.sample,"
+             f" {fraction!r}::double precision * ({stats}.n - 1) AS pos FROM {stats}) AS pct_pos")
+    bounds = ("SELECT pct_ranks.*,"
+              f" CASE WHEN (pct_ranks.r1 - 1 - {stride - 1} * pct_ranks.d) / {stride} >= 1"
+              f" THEN pct_ranks.sample[(pct_ranks.r1 - 1 - {stride - 1} * pct_ranks.d) / {stride}]"
+              " ELSE '-infinity'::timestamp END AS below,"
+              f" CASE WHEN (pct_ranks.r2 + {stride - 1}) / {stride} <= COALESCE(cardinality(pct_ranks.sample), 0)"
+              f" THEN pct_ranks.sample[(pct_ranks.r2 + {stride - 1}) / {stride}]"
+              " ELSE 'infinity'::timestamp END AS above"
+              f" FROM ({ranks}) AS pct_ranks")
+    bracket = ("SELECT SUM(width_bucket(pct_bounds.below, pct_day.keys))::integer AS below_rank,"
+               " SUM(width_bucket(pct_bounds.above, pct_day.keys))::integer AS above_rank,"
+               " (SELECT ARRAY_AGG(pct_key.key ORDER BY pct_key.key) FROM"
+               f" {days} AS pct_slice, unnest(pct_slice.keys[width_bucket(pct_bounds.below, pct_slice.keys) + 1"
+               " : width_bucket(pct_bounds.above, pct_slice.keys)]) AS pct_key(key)) AS keys"
+               f" FROM {days} AS pct_day")
+    pair = (f"SELECT pct_in.keys[pct_bounds.r1 - pct_in.below_rank] - {KEY_ORIGIN} AS lo,"
+            f" pct_in.keys[pct_bounds.r2 - pct_in.below_rank] - {KEY_ORIGIN} AS hi, pct_bounds.pos,"
+            " pct_bounds.n, pct_in.below_rank < pct_bounds.r1 AND pct_in.above_rank >= pct_bounds.r2 AS bracketed"
+            f" FROM ({bounds}) AS pct_bounds CROSS JOIN LATERAL ({bracket}) AS pct_in")
+    return (f"(SELECT CASE WHEN COALESCE(pct_pair.n, 0) = 0 THEN NULL WHEN pct_pair.bracketed THEN {LERP}"
+            f" ELSE {full} END FROM ({pair}) AS pct_pair)")
 
 
 def percentile_cont(values, fraction: float) -> float | None:

@@ -250,3 +250,26 @@ def test_seed_demo_builds_the_rollups_of_its_history_with_the_same_figures(db):
             ours = metrics.escalation_analytics(account=account, window=window)
             assert _as_bytes(ours) == _as_bytes(_direct(account, window)), (account.slug, window)
     assert metrics.escalation_analytics(account=acme, window=windows[1])["escalations"] > 0
+
+
+@pytest.fixture(params=[1, 2, 3, 8])
+def stride(request, monkeypatch):
+    """`metrics.MERGE_STRIDE`: small strides bracket the percentiles on the test's few keys a day
+    (at 8 most days have no sample: the bracket is every key)."""
+    monkeypatch.setattr(metrics, "MERGE_STRIDE", request.param)
+    metrics._postgresql_statement.cache_clear()
+    yield request.param
+    metrics._postgresql_statement.cache_clear()
+
+
+def test_merged_percentiles_are_the_sorted_unions_whatever_the_stride(history, recent, acme, globex, acme_tech,
+                                                                      acme_senior, stride):
+    """Days with many keys, ties among them (the same claim time on several days), built and not."""
+    for day in range(1, 7):
+        for i in range(3 + 3 * day):
+            make_handoff(acme, requester=acme_tech, claimer=acme_senior, at=at(day, 13, i),
+                         claim_after=(30, 45, 60)[i % 3], act_after=None if i % 4 == 0 else 10.5 * (i % 5),
+                         resolve_after=30 if i % 2 else None)
+    assert_same_figures((acme,))
+    rollups.refresh_stale()
+    assert_same_figures((acme, globex))
