@@ -107,6 +107,20 @@ def notification_created_frame(notification) -> dict:
     }
 
 
+def notifications_read_frame(handoff, *, kind: str, read_at, notifications) -> dict:
+    """Bells the server marked read (an escalation was claimed or cancelled: its bells are no
+    longer news). `notifications` pairs (user id, notification id): each open bell finds its own
+    user's, if any, and drops it from its unread count. Sent to the account's members group as one
+    message; the ids are the account's own (its directory is visible to every member anyway)."""
+    return {
+        "type": "notifications.read",
+        "kind": kind,
+        "handoff_id": _id(handoff.pk),
+        "read_at": _iso(read_at),
+        "notifications": {_id(user_id): _id(note_id) for user_id, note_id in notifications},
+    }
+
+
 def presence_frame(handoff_id, viewers) -> dict:
     """Who is looking at a handoff right now (its context screen or its session page).
     `viewers` are `{id, name}`, one per user however many tabs they have open. Sent to the
@@ -206,6 +220,12 @@ def handoff_claimed(handoff) -> None:
 
 def notification_created(notification) -> None:
     send_on_commit(user_group(notification.user_id), notification_created_frame(notification))
+
+
+def notifications_read(handoff, *, kind: str, read_at, notifications) -> None:
+    """After commit, one `notifications.read` frame to the account's members group."""
+    send_on_commit(members_group(handoff.account_id),
+                   notifications_read_frame(handoff, kind=kind, read_at=read_at, notifications=notifications))
 
 
 def handoff_cancelled(handoff) -> None:

@@ -19,13 +19,16 @@ of every channel (published on commit). Each phase marks the event (`notified_at
 | event | bells | Slack/Teams | email | PSA note | webhooks |
 |---|---|---|---|---|---|
 | handoff.created | target, or staff* | enabled channels | bell recipients who want it | if ticket | subscribed |
-| handoff.claimed | the requester | enabled channels | — | if ticket | subscribed |
+| handoff.claimed | the requester; its escalation bells read† | enabled channels | — | if ticket | subscribed |
 | handoff.assessed | — | — | — | — | subscribed |
-| session.resolved | — | — | — | — | subscribed |
+| session.resolved | escalation bells of a handoff it cancelled read† | — | — | — | subscribed |
 | handoff.waiting (renotify) | the account's admins | — | admins who want email | — | — |
 
 * the target of a hand-off (or of a targeted escalation), else the account's active engineers and
   admins but the requester.
+† once somebody has it (or nobody needs to), "X escalated Y" is no longer news: one UPDATE marks
+  the unread ones read, and one `notifications.read` frame to the account's members group (sent
+  after commit) lets every open bell drop them (`mark_escalation_bells_read`).
 """
 
 from __future__ import annotations
@@ -39,12 +42,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Role, User
+from escalations import events
 from escalations.handoffs import pickup_link
 from escalations.models import EscalationEvent, EventType, Handoff, HandoffIntent, PilotSession
 from notifications import outbox
 from notifications.models import (
     ChatIdentity,
     DeliveryKind,
+    Notification,
     NotificationChannel,
     NotificationKind,
     PSAConnection,
@@ -194,7 +199,16 @@ def _bell_recipients(event) -> list:
     return list(User.objects.filter(notifications__event=event).order_by("pk"))
 
 
+def _lock_handoff(handoff) -> dict | None:
+    """The handoff's row lock, for this phase's transaction: the escalation bells of one handoff
+    are written (handoff.created) and marked read (its claim, its cancel) one run at a time, so a
+    claim whose fan-out runs before, or alongside, the escalation's never leaves them unread."""
+    return (Handoff.objects.select_for_update().filter(pk=handoff.pk)
+            .values("claimed_at", "cancelled_at").first())
+
+
 def _created_bells(event, handoff) -> None:
+    state = _lock_handoff(handoff)
     who = handoff.requested_by.display_name
     if handoff.intent == HandoffIntent.ESCALATE:
         kind, title = NotificationKind.ESCALATION, compose_title("{who} escalated “{title}”", who=who,
@@ -204,6 +218,8 @@ def _created_bells(event, handoff) -> None:
                                                               title=handoff.session.title)
     notify(event=event, users=_created_recipients(handoff), kind=kind, title=title, body=handoff.reason,
            link=pickup_link(handoff.session_id), handoff=handoff)
+    if state and (state["claimed_at"] or state["cancelled_at"]):  # its claim's fan-out ran first
+        mark_escalation_bells_read(handoff)
 
 
 def _created_deliveries(event, handoff) -> list:
@@ -216,11 +232,39 @@ def _created_deliveries(event, handoff) -> list:
             + _webhooks(account_id=handoff.account_id, event="handoff.created", data=data, handoff=handoff))
 
 
+def mark_escalation_bells_read(handoff) -> int:
+    """Every recipient's unread escalation bell of `handoff` is marked read (it was claimed or
+    cancelled: nobody else needs to act on it), in ONE UPDATE whatever the number of recipients,
+    and the open bells are told after commit in ONE message to the account's members group.
+    Idempotent: a second run finds nothing unread and sends nothing. Returns how many it marked.
+    Runs inside a fan-out phase's transaction (it takes the handoff's row lock)."""
+    now = timezone.now()
+    _lock_handoff(handoff)
+    unread = Notification.objects.filter(handoff_id=handoff.pk, kind=NotificationKind.ESCALATION,
+                                         read_at__isnull=True)
+    # Served by the handoff foreign key's index; one small row per recipient of one escalation.
+    pairs = list(unread.values_list("user_id", "pk"))
+    if not pairs:
+        return 0
+    marked = Notification.objects.filter(pk__in=[pk for _, pk in pairs], read_at__isnull=True).update(read_at=now)
+    events.notifications_read(handoff, kind=NotificationKind.ESCALATION, read_at=now, notifications=pairs)
+    return marked
+
+
 def _claimed_bells(event, handoff) -> None:
     claimer = handoff.claimed_by.display_name
     notify(event=event, users=[handoff.requested_by], kind=NotificationKind.CLAIMED,
            title=compose_title("{who} picked up “{title}”", who=claimer, title=handoff.session.title),
            body=f"{claimer} is now working on it.", link=f"/pilot/{handoff.session_id}", handoff=handoff)
+    mark_escalation_bells_read(handoff)
+
+
+def _resolved_bells(event, session) -> None:
+    """A session resolved while its escalation waited: the handoff was cancelled with it."""
+    for handoff in Handoff.objects.filter(session_id=session.pk, cancelled_at__isnull=False,
+                                          notifications__kind=NotificationKind.ESCALATION,
+                                          notifications__read_at__isnull=True).distinct():
+        mark_escalation_bells_read(handoff)
 
 
 def _claimed_deliveries(event, handoff) -> list:
@@ -272,7 +316,7 @@ PHASES = {
     EventType.HANDOFF_CLAIMED: (_claimed_bells, _claimed_deliveries),
     EventType.HANDOFF_ASSESSED: (None, _assessed_deliveries),
     EventType.HANDOFF_WAITING: (_waiting_bells, _waiting_deliveries),
-    EventType.SESSION_RESOLVED: (None, _resolved_deliveries),
+    EventType.SESSION_RESOLVED: (_resolved_bells, _resolved_deliveries),
 }
 
 

@@ -175,6 +175,18 @@ if (root) {
     if (!queueShowsIt) toast({ title: n.title, link: n.link });
   });
 
+  // The server marked bells read (an escalation was claimed or cancelled: no longer news). The
+  // frame names every recipient's notification; this user's, if any, leaves the unread count.
+  realtime.on("notifications.read", (frame) => {
+    const id = (frame.notifications || {})[document.body.dataset.userId];
+    if (!id) return;
+    const note = items && items.find((n) => n.id === id);
+    if (note && note.read_at) return; // already read here (and counted down)
+    if (note) note.read_at = frame.read_at || new Date().toISOString();
+    setCount(unread - 1);
+    if (note && !panel.hidden) render();
+  });
+
   realtime.onOpen(({ reconnected }) => {
     if (!reconnected) return;
     refreshCount();
