@@ -63,7 +63,7 @@ class PSAConnectionForm(forms.ModelForm):
 
     class Meta:
         model = PSAConnection
-        fields = ("account", "kind", "base_url", "options", "enabled")
+        fields = ("account", "kind", "base_url", "options", "test_ticket_id", "enabled")
         help_texts = {"options": 'Non-secret options, e.g. Autotask {"note_type": 1, "publish": 2}, '
                                  'HaloPSA {"tenant": "acme"}, ConnectWise {"codebase": "v2024_1/"}.'}
 
@@ -101,7 +101,7 @@ class PSAConnectionAdmin(ConfigAdmin):
     list_display = ("__str__", "kind", "enabled", "created_at")
     list_filter = ("kind", "enabled")
 
-    fields = ("account", "kind", "base_url", "new_credentials", "options", "enabled")
+    fields = ("account", "kind", "base_url", "new_credentials", "options", "test_ticket_id", "enabled")
 
 
 @admin.register(WebhookEndpoint)

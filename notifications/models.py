@@ -126,6 +126,9 @@ class PSAConnection(models.Model):
                                      help_text="API credentials (kept encrypted).")
     # Per-vendor, non-secret options, e.g. Autotask's {"note_type": 1, "publish": 2}, HaloPSA's tenant.
     options = models.JSONField(default=dict, blank=True)
+    test_ticket_id = models.CharField(
+        max_length=64, blank=True,
+        help_text="A ticket the Integrations page's “Send a test” reads (it writes nothing), e.g. 4321.")
     enabled = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -169,6 +172,9 @@ def new_webhook_secret() -> str:
 # The event of a test delivery (`POST /api/v1/webhooks/{id}/test`): sent on request, never
 # subscribed to, so it is not a WebhookEvent.
 PING_EVENT = "ping"
+# The event of the Integrations page's "Send a test" to a Slack/Teams channel (a short message) or
+# the PSA connection (a read of its test ticket); webhooks get a PING_EVENT.
+TEST_EVENT = "test"
 
 
 class WebhookEndpoint(models.Model):
@@ -266,6 +272,9 @@ class Delivery(models.Model):
     locked_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    # The start of the target's answer to the last successful attempt, printable (a failure's is
+    # in last_error): what the Integrations page shows after "Send a test".
+    last_response = models.CharField(max_length=300, blank=True)
     external_id = models.CharField(max_length=100, blank=True, help_text="e.g. the PSA note id.")
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)

@@ -43,6 +43,7 @@ from notifications.models import (
 from notifications.transports import sender_for
 from notifications.transports.base import TransportError
 from resolutionflow import metrics
+from resolutionflow.outbound import excerpt
 
 logger = logging.getLogger(__name__)
 
@@ -220,11 +221,14 @@ def _still_ours(delivery):
 def _record_success(delivery, result, *, started, clock) -> str:
     status_code = getattr(result, "status_code", None)
     external_id = result if isinstance(result, str) else ""
+    # The answer's first characters (an HTTP answer's body: Slack's "ok", a PSA ticket), printable.
+    answer = excerpt(result.content) if isinstance(getattr(result, "content", None), bytes) else ""
     with transaction.atomic():
         _log_attempt(delivery, started=started, clock=clock, succeeded=True, status_code=status_code)
         _still_ours(delivery).update(
             status=DeliveryStatus.DELIVERED, delivered_at=timezone.now(), locked_at=None, last_error="",
-            last_status_code=status_code, external_id=external_id[:100], updated_at=timezone.now(),
+            last_status_code=status_code, last_response=answer, external_id=external_id[:100],
+            updated_at=timezone.now(),
         )
     metrics.delivery_attempted(delivery, DeliveryStatus.DELIVERED)
     return DeliveryStatus.DELIVERED
@@ -245,7 +249,7 @@ def _record_failure(delivery, exc: TransportError, *, started, clock) -> str:
                      error=str(exc))
         _still_ours(delivery).update(
             status=status, next_attempt_at=next_at, locked_at=None, last_error=str(exc)[:2000],
-            last_status_code=exc.status_code, dispatched_at=None, updated_at=now,
+            last_status_code=exc.status_code, last_response="", dispatched_at=None, updated_at=now,
         )
         if exc.status_code == 410:
             _disable_gone_target(delivery)

@@ -14,14 +14,19 @@ from escalations.errors import Conflict
 from notifications import outbox
 from notifications.models import (
     PING_EVENT,
+    TEST_EVENT,
+    ChannelKind,
     ChatIdentity,
     Delivery,
     DeliveryKind,
     DeliveryStatus,
     Notification,
+    NotificationChannel,
+    PSAConnection,
     WebhookEndpoint,
     new_webhook_secret,
 )
+from notifications.transports import slack, teams
 
 TITLE_MAX = Notification._meta.get_field("title").max_length
 
@@ -134,6 +139,38 @@ def webhook_ping(*, endpoint: WebhookEndpoint) -> Delivery:
     [delivery] = outbox.save_and_dispatch([outbox.new(
         account_id=endpoint.account_id, kind=DeliveryKind.WEBHOOK, event_type=PING_EVENT, payload=envelope,
         target=f"endpoint {endpoint.pk}", endpoint=endpoint)])
+    return delivery
+
+
+# The Integrations page's "Send a test" per channel kind (a Slack or Teams message).
+_TEST_MESSAGES = {ChannelKind.SLACK: slack.build_test, ChannelKind.TEAMS: teams.build_test}
+
+
+@transaction.atomic
+def channel_test(*, channel: NotificationChannel, actor) -> Delivery:
+    """Queue a short "ResolutionFlow test message" to a Slack/Teams channel through the outbox
+    (sent by a worker after commit, through the channel's normal transport)."""
+    if not channel.enabled:
+        raise Conflict("This channel is disabled: enable it in the admin to send a test.")
+    payload = _TEST_MESSAGES[channel.kind](channel_name=channel.name, requested_by=actor.display_name)
+    [delivery] = outbox.save_and_dispatch([outbox.new(
+        account_id=channel.account_id, kind=channel.kind, event_type=TEST_EVENT, payload=payload, target=channel.name,
+        channel=channel)])
+    return delivery
+
+
+@transaction.atomic
+def psa_test(*, connection: PSAConnection) -> Delivery:
+    """Queue a read of the connection's test ticket through the outbox (the `psa` queue): the
+    vendor's answer proves the URL and credentials work, and nothing is written on any ticket."""
+    if not connection.enabled:
+        raise Conflict("The PSA connection is disabled: enable it in the admin to send a test.")
+    if not connection.test_ticket_id:
+        raise Conflict("Set a test ticket on the PSA connection (in the admin) first: the test reads it.")
+    [delivery] = outbox.save_and_dispatch([outbox.new(
+        account_id=connection.account_id, kind=DeliveryKind.PSA, event_type=TEST_EVENT,
+        payload={"ticket_id": connection.test_ticket_id, "read": True},
+        target=f"{connection.get_kind_display()} ticket {connection.test_ticket_id}", psa_connection=connection)])
     return delivery
 
 

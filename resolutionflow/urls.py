@@ -50,5 +50,10 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("analytics/", include("analytics.urls")),
     path("settings/notifications", notification_views.notification_settings, name="notification-settings"),
+    path("settings/integrations/", notification_views.integrations, name="integrations"),
+    path("settings/integrations/<str:kind>/<str:target_id>/test", notification_views.integration_test,
+         name="integration-test"),
+    path("settings/integrations/deliveries/<str:delivery_id>", notification_views.integration_delivery,
+         name="integration-delivery"),
     path("", include("escalations.urls")),
 ]

@@ -26,6 +26,11 @@ Config keys:
   customer in the client portal).
 
 The answer is `{"itemId": <new note id>}`.
+
+The Integrations page's test reads a ticket instead (nothing is written):
+GET `{zone}/atservicesrest/v1.0/Tickets/{ticketId}` (the Tickets entity's URLs: `Tickets/{id} (GET)`,
+https://ww1.autotask.net/help/DeveloperHelp/Content/APIs/REST/Entities/TicketsEntity.htm); the answer
+is `{"item": {...the ticket...}}`, with `"item": null` for an id that names no ticket.
 """
 
 from __future__ import annotations
@@ -88,8 +93,18 @@ def zone_root(config: dict, *, timeout: float) -> str:
     return config["zone_url"]
 
 
+def ticket_url(root: str, ticket_id: int) -> str:
+    return f"{_api_root(root)}/atservicesrest/v1.0/Tickets/{ticket_id}"
+
+
 def note_url(root: str, ticket_id: int) -> str:
-    return f"{_api_root(root)}/atservicesrest/v1.0/Tickets/{ticket_id}/Notes"
+    return f"{ticket_url(root, ticket_id)}/Notes"
+
+
+def _auth_headers(config: dict) -> dict:
+    username, secret, integration_code = _http.require(
+        config, "username", "secret", "integration_code", vendor=VENDOR)
+    return {"ApiIntegrationCode": integration_code, "UserName": username, "Secret": secret}
 
 
 def _int_option(config: dict, key: str, default: int) -> int:
@@ -102,8 +117,7 @@ def _int_option(config: dict, key: str, default: int) -> int:
 
 
 def post_note(*, config: dict, ticket_id: str, text: str, timeout: float) -> str:
-    username, secret, integration_code = _http.require(
-        config, "username", "secret", "integration_code", vendor=VENDOR)
+    headers = _auth_headers(config)
     ticket = _http.numeric_ticket_id(ticket_id, vendor=VENDOR)
     body = {
         "ticketID": ticket,
@@ -113,11 +127,23 @@ def post_note(*, config: dict, ticket_id: str, text: str, timeout: float) -> str
         "publish": _int_option(config, "publish", 2),
     }
     root = zone_root(config, timeout=timeout)
-    response = _http.request(
-        "POST", note_url(root, ticket), vendor=VENDOR, timeout=timeout, json=body,
-        headers={"ApiIntegrationCode": integration_code, "UserName": username, "Secret": secret},
-    )
+    response = _http.request("POST", note_url(root, ticket), vendor=VENDOR, timeout=timeout, json=body,
+                             headers=headers)
     data = _http.json_of(response, vendor=VENDOR)
     if not isinstance(data, dict) or data.get("itemId") in (None, ""):
         raise TransportError(f"{VENDOR}: the answer has no itemId.", retryable=False)
     return str(data["itemId"])
+
+
+def read_ticket(*, config: dict, ticket_id: str, timeout: float):
+    """GET the ticket (the connection test; writes nothing). Returns the 2xx answer."""
+    headers = _auth_headers(config)
+    ticket = _http.numeric_ticket_id(ticket_id, vendor=VENDOR)
+    root = zone_root(config, timeout=timeout)
+    response = _http.request("GET", ticket_url(root, ticket), vendor=VENDOR, timeout=timeout, headers=headers)
+    data = _http.json_of(response, vendor=VENDOR)
+    item = data.get("item") if isinstance(data, dict) else None
+    if not isinstance(item, dict):
+        # Autotask answers 200 with {"item": null} for an id that names no ticket.
+        raise TransportError(f"{VENDOR}: no ticket {ticket} (the answer's item is empty).", retryable=False)
+    return response

@@ -3,6 +3,10 @@
 POST `{base_url}/{codebase}apis/3.0/service/tickets/{ticket_id}/notes`
 https://developer.connectwise.com/Products/ConnectWise_PSA/REST (Service → Tickets → Notes)
 
+The Integrations page's test reads a ticket instead (nothing is written):
+GET `{base_url}/{codebase}apis/3.0/service/tickets/{ticket_id}` (same page, Service → Tickets →
+GET /service/tickets/{id}); the answer is the ticket, with its `id` and `summary`.
+
 Config keys:
 - `base_url`: the API host of the region, e.g. https://api-na.myconnectwise.net (also -eu, -au...).
 - `company_id`, `public_key`, `private_key`: the API member's keys. Auth is HTTP Basic with the
@@ -36,15 +40,25 @@ API_VERSION = "2022.1"
 ACCEPT = f"application/vnd.connectwise.com+json; version={API_VERSION}"
 
 
-def note_url(config: dict, ticket_id: int) -> str:
+def ticket_url(config: dict, ticket_id: int) -> str:
     codebase = (config.get("codebase") or DEFAULT_CODEBASE).strip("/") + "/"
-    return f"{_http.base(config['base_url'])}/{quote(codebase)}apis/3.0/service/tickets/{ticket_id}/notes"
+    return f"{_http.base(config['base_url'])}/{quote(codebase)}apis/3.0/service/tickets/{ticket_id}"
 
 
-def post_note(*, config: dict, ticket_id: str, text: str, timeout: float) -> str:
+def note_url(config: dict, ticket_id: int) -> str:
+    return f"{ticket_url(config, ticket_id)}/notes"
+
+
+def _credentials(config: dict) -> dict:
+    """The request arguments every call carries: Basic auth, the clientId header, the pinned version."""
     company_id, public_key, private_key, client_id = _http.require(
         config, "company_id", "public_key", "private_key", "client_id", vendor=VENDOR)
     _http.require(config, "base_url", vendor=VENDOR)
+    return {"auth": (f"{company_id}+{public_key}", private_key), "headers": {"clientId": client_id, "Accept": ACCEPT}}
+
+
+def post_note(*, config: dict, ticket_id: str, text: str, timeout: float) -> str:
+    credentials = _credentials(config)
     ticket = _http.numeric_ticket_id(ticket_id, vendor=VENDOR)
     body = {
         "text": text,
@@ -54,12 +68,20 @@ def post_note(*, config: dict, ticket_id: str, text: str, timeout: float) -> str
         "customerUpdatedFlag": False,
         "processNotifications": False,
     }
-    response = _http.request(
-        "POST", note_url(config, ticket), vendor=VENDOR, timeout=timeout,
-        auth=(f"{company_id}+{public_key}", private_key),
-        headers={"clientId": client_id, "Accept": ACCEPT}, json=body,
-    )
+    response = _http.request("POST", note_url(config, ticket), vendor=VENDOR, timeout=timeout, json=body,
+                             **credentials)
     data = _http.json_of(response, vendor=VENDOR)
     if not isinstance(data, dict) or data.get("id") in (None, ""):
         raise TransportError(f"{VENDOR}: the answer has no note id.", retryable=False)
     return str(data["id"])
+
+
+def read_ticket(*, config: dict, ticket_id: str, timeout: float):
+    """GET the ticket (the connection test; writes nothing). Returns the 2xx answer."""
+    credentials = _credentials(config)
+    ticket = _http.numeric_ticket_id(ticket_id, vendor=VENDOR)
+    response = _http.request("GET", ticket_url(config, ticket), vendor=VENDOR, timeout=timeout, **credentials)
+    data = _http.json_of(response, vendor=VENDOR)
+    if not isinstance(data, dict) or data.get("id") in (None, ""):
+        raise TransportError(f"{VENDOR}: the answer is not a ticket (no id).", retryable=False)
+    return response

@@ -14,6 +14,10 @@
    the answer is the created action(s), each with its `id`.
    (same documentation, resource "Actions")
 
+The Integrations page's test reads a ticket instead (nothing is written): GET
+`{base_url}/api/Tickets/{id}` with the same bearer token (same documentation, resource "Tickets":
+GET /Tickets/{id}); the answer is the ticket, with its `id` and `summary`.
+
 Config keys:
 - `base_url`: the instance, e.g. https://acme.halopsa.com (the resource server; `/api` is added).
 - `client_id`, `client_secret`: an API application (Configuration → Integrations → HaloPSA API)
@@ -125,28 +129,45 @@ def access_token(config: dict, auth: str, *, timeout: float) -> str:
     return token
 
 
-def post_note(*, config: dict, ticket_id: str, text: str, timeout: float) -> str:
-    _http.require(config, "base_url", "client_id", "client_secret", vendor=VENDOR)
-    ticket = _http.numeric_ticket_id(ticket_id, vendor=VENDOR)
-    body = [{"ticket_id": ticket, "note": text, "outcome": "Private Note", "hiddenfromuser": True,
-             "sendemail": False}]
-    url = f"{_http.base(config['base_url'])}/api/Actions"
+def _authorised(method: str, url: str, *, config: dict, timeout: float, **kwargs):
+    """One API call with a bearer token: the cached one, else a new one; a 401 on a cached token
+    (revoked, or expired early) fetches a new token and tries once more."""
     auth = auth_server(config, timeout=timeout)
     token = cached_token(config, auth)
     from_cache = token is not None
     token = token or access_token(config, auth, timeout=timeout)
     try:
-        response = _http.request("POST", url, vendor=VENDOR, timeout=timeout, json=body,
-                                 headers={"Authorization": f"Bearer {token}"})
+        return _http.request(method, url, vendor=VENDOR, timeout=timeout,
+                             headers={"Authorization": f"Bearer {token}"}, **kwargs)
     except TransportError as exc:
         if exc.status_code != 401 or not from_cache:
             raise
-        # The cached token was revoked or expired early: one more try with a new one.
-        token = access_token(config, auth, timeout=timeout)
-        response = _http.request("POST", url, vendor=VENDOR, timeout=timeout, json=body,
-                                 headers={"Authorization": f"Bearer {token}"})
+    token = access_token(config, auth, timeout=timeout)
+    return _http.request(method, url, vendor=VENDOR, timeout=timeout, headers={"Authorization": f"Bearer {token}"},
+                         **kwargs)
+
+
+def post_note(*, config: dict, ticket_id: str, text: str, timeout: float) -> str:
+    _http.require(config, "base_url", "client_id", "client_secret", vendor=VENDOR)
+    ticket = _http.numeric_ticket_id(ticket_id, vendor=VENDOR)
+    body = [{"ticket_id": ticket, "note": text, "outcome": "Private Note", "hiddenfromuser": True,
+             "sendemail": False}]
+    response = _authorised("POST", f"{_http.base(config['base_url'])}/api/Actions", config=config, timeout=timeout,
+                           json=body)
     data = _http.json_of(response, vendor=VENDOR)
     action = data[0] if isinstance(data, list) and data else data
     if not isinstance(action, dict) or action.get("id") in (None, ""):
         raise TransportError(f"{VENDOR}: the answer has no action id.", retryable=False)
     return str(action["id"])
+
+
+def read_ticket(*, config: dict, ticket_id: str, timeout: float):
+    """GET the ticket (the connection test; writes nothing). Returns the 2xx answer."""
+    _http.require(config, "base_url", "client_id", "client_secret", vendor=VENDOR)
+    ticket = _http.numeric_ticket_id(ticket_id, vendor=VENDOR)
+    response = _authorised("GET", f"{_http.base(config['base_url'])}/api/Tickets/{ticket}", config=config,
+                           timeout=timeout)
+    data = _http.json_of(response, vendor=VENDOR)
+    if not isinstance(data, dict) or data.get("id") in (None, ""):
+        raise TransportError(f"{VENDOR}: the answer is not a ticket (no id).", retryable=False)
+    return response

@@ -16,14 +16,18 @@ from django.conf import settings
 from notifications.psa import get_client
 
 
-def send(delivery) -> str:
+def send(delivery):
+    """Write the note (returns the vendor's note id), or, for a test delivery (`{"ticket_id",
+    "read": true}`, the Integrations page), read the ticket and return the vendor's answer."""
     connection = delivery.psa_connection
     note = json.loads(delivery.body)
     client = get_client(connection.kind)
     config = connection.client_config()
+    timeout = settings.OUTBOUND_HTTP_TIMEOUT_SECONDS
     try:
-        note_id = client.post_note(config=config, ticket_id=note["ticket_id"], text=note["text"],
-                                   timeout=settings.OUTBOUND_HTTP_TIMEOUT_SECONDS)
+        if note.get("read"):
+            return client.read_ticket(config=config, ticket_id=note["ticket_id"], timeout=timeout)
+        note_id = client.post_note(config=config, ticket_id=note["ticket_id"], text=note["text"], timeout=timeout)
     finally:
         remember_discovered(connection, config)
     return str(note_id or "")

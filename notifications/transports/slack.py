@@ -89,6 +89,14 @@ def build(ctx: dict) -> dict:
     return {"text": _esc(f"{ctx['headline']}: {ctx['reason']}", SECTION_TEXT_LIMIT), "blocks": blocks}
 
 
+def build_test(*, channel_name: str, requested_by: str) -> dict:
+    """The Integrations page's "Send a test": a short message that says who sent it."""
+    detail = f"{requested_by} checked the channel {channel_name}. No action needed."
+    return {"text": _esc(f"ResolutionFlow test message: {detail}", SECTION_TEXT_LIMIT),
+            "blocks": [{"type": "section",
+                        "text": _mrkdwn("*ResolutionFlow test message*\n", detail, SECTION_TEXT_LIMIT)}]}
+
+
 def send(delivery) -> http.HttpResult:
     channel = delivery.channel
     return http.post(channel.url, body=delivery.body.encode())

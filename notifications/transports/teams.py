@@ -76,5 +76,21 @@ def build(ctx: dict) -> dict:
     }
 
 
+def build_test(*, channel_name: str, requested_by: str) -> dict:
+    """The Integrations page's "Send a test": a short card that says who sent it."""
+    card = {
+        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+        "type": "AdaptiveCard",
+        "version": "1.4",
+        "body": [
+            {"type": "TextBlock", "text": "ResolutionFlow test message", "weight": "Bolder", "wrap": True},
+            {"type": "TextBlock", "text": f"{_md(requested_by)} checked the channel {_md(channel_name)}. "
+                                          "No action needed.", "wrap": True, "isSubtle": True},
+        ],
+    }
+    return {"type": "message", "attachments": [
+        {"contentType": "application/vnd.microsoft.card.adaptive", "contentUrl": None, "content": card}]}
+
+
 def send(delivery) -> http.HttpResult:
     return http.post(delivery.channel.url, body=delivery.body.encode())
