@@ -38,19 +38,26 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
-from escalations import broadcast, events, presence, ws_auth
+from escalations import broadcast, events, presence, selectors, ws_auth
 from escalations.models import Handoff
 from resolutionflow import metrics
 
 logger = logging.getLogger(__name__)
 
-# One socket may watch a few handoffs at once (a context screen and a session page are one each).
+# One socket may watch a few handoffs at once (a context screen and a session page are one each),
+# and follow a few sessions (a page shows one).
 MAX_PRESENCE_PER_SOCKET = 20
+MAX_SESSIONS_PER_SOCKET = 20
 
 
 @database_sync_to_async
 def _handoff_in_account(account_id, handoff_id) -> bool:
     return Handoff.objects.filter(account_id=account_id, pk=handoff_id).exists()
+
+
+@database_sync_to_async
+def _session_visible(user, session_id) -> bool:
+    return selectors.sessions_visible_to(user).filter(pk=session_id).exists()
 
 
 def _handoff_id(value) -> str | None:
@@ -73,6 +80,7 @@ class EscalationConsumer(AsyncJsonWebsocketConsumer):
         self.authority = ws_auth.Authority.of(self.scope, user)
         self.ended = False
         self.presence = {}  # handoff id -> presence.Member
+        self.sessions = set()  # session groups this socket follows (session.join)
         self.joined = [events.user_group(user.pk), events.members_group(user.account_id)]
         if user.is_staff_role:
             self.joined.append(events.queue_group(user.account_id))
@@ -91,7 +99,7 @@ class EscalationConsumer(AsyncJsonWebsocketConsumer):
             self.watcher.cancel()
         for handoff_id in list(getattr(self, "presence", {})):
             await self._presence_leave(handoff_id)
-        for group in getattr(self, "joined", ()):
+        for group in list(getattr(self, "joined", ())) + list(getattr(self, "sessions", ())):
             await self._leave(group)
 
     async def _join(self, group):
@@ -117,6 +125,13 @@ class EscalationConsumer(AsyncJsonWebsocketConsumer):
                 await self._rejoin()
             await self._presence_touch()
             await self.send_json({"type": "pong"})
+        elif kind == "session.join":
+            await self._session_join(content.get("session_id"))
+        elif kind == "session.leave":
+            group = events.session_group(_handoff_id(content.get("session_id")))
+            if group in self.sessions:
+                self.sessions.discard(group)
+                await self._leave(group)
         elif kind in ("presence.join", "presence.leave", "presence.sync"):
             try:
                 if kind == "presence.join":
@@ -191,7 +206,8 @@ class EscalationConsumer(AsyncJsonWebsocketConsumer):
             return
         self.ended = True
         logger.info("closing the websocket of user %s: %s (%s)", self.authority.user_id, reason, code)
-        joined, self.joined = self.joined, []
+        joined, self.joined = self.joined + list(self.sessions), []
+        self.sessions = set()
         for group in joined:
             try:
                 await self._leave(group)
@@ -201,9 +217,27 @@ class EscalationConsumer(AsyncJsonWebsocketConsumer):
 
     async def _rejoin(self):
         self.joined_at = time.monotonic()
-        for group in self.joined:
+        for group in self.joined + list(self.sessions):
             if not events.is_hub_group(group):  # the hub re-joins its own
                 await self.channel_layer.group_add(group, self.channel_name)
+
+    # --- Following a session (its page) ------------------------------------------------------
+
+    async def _session_join(self, raw_id):
+        """Follow a session's page: who may see the session (selectors.sessions_visible_to, the
+        page's own rule, checked in the database) gets its steps, messages and status live. The
+        same answer for a malformed, missing or foreign id."""
+        session_id = _handoff_id(raw_id)
+        if session_id is None or not await _session_visible(self.user, session_id):
+            await self.send_json(events.error_frame("Not found.", about="session.join"))
+            return
+        group = events.session_group(session_id)
+        if group not in self.sessions and len(self.sessions) >= MAX_SESSIONS_PER_SOCKET:
+            await self.send_json(events.error_frame("Too many sessions followed at once.", about="session.join"))
+            return
+        self.sessions.add(group)
+        await self.channel_layer.group_add(group, self.channel_name)
+        await self.send_json({"type": "session.joined", "session_id": session_id})
 
     # --- Presence ----------------------------------------------------------------------------
 

@@ -45,6 +45,12 @@ def user_group(user_id) -> str:
     return f"user.{user_id}"
 
 
+def session_group(session_id) -> str:
+    """The sockets showing one session's page (joined with `session.join`, authorised like the
+    page itself): its new steps, messages, status and owner, and the copilot's streamed answer."""
+    return f"session.{session_id}"
+
+
 def is_hub_group(group: str) -> bool:
     """The account-wide groups, joined once per web process by its hub (escalations.broadcast),
     not once per socket: a message to them costs one Redis message per process, whatever the
@@ -119,6 +125,35 @@ def notifications_read_frame(handoff, *, kind: str, read_at, notifications) -> d
         "read_at": _iso(read_at),
         "notifications": {_id(user_id): _id(note_id) for user_id, note_id in notifications},
     }
+
+
+def session_step_frame(step) -> dict:
+    return {
+        "type": "session.step",
+        "session_id": _id(step.session_id),
+        "step": {"id": _id(step.pk), "action": step.action, "result": step.result, "outcome": step.outcome,
+                 "author": _user_ref(step.author), "created_at": _iso(step.created_at)},
+    }
+
+
+def session_message_frame(message) -> dict:
+    return {
+        "type": "session.message",
+        "session_id": _id(message.session_id),
+        "message": {"id": _id(message.pk), "role": message.role, "body": message.body,
+                    "author": _user_ref(message.author) if message.author_id else None,
+                    "author_name": message.author_name, "created_at": _iso(message.created_at)},
+    }
+
+
+def session_updated_frame(session, owner) -> dict:
+    return {"type": "session.updated", "session_id": _id(session.pk), "status": session.status,
+            "owner": _user_ref(owner)}
+
+
+def copilot_delta_frame(*, session_id, reply_id, text: str) -> dict:
+    """The copilot's answer so far (the whole text, not the increment: a frame missed costs nothing)."""
+    return {"type": "copilot.delta", "session_id": _id(session_id), "reply_id": _id(reply_id), "text": text}
 
 
 def presence_frame(handoff_id, viewers) -> dict:
@@ -226,6 +261,18 @@ def notifications_read(handoff, *, kind: str, read_at, notifications) -> None:
     """After commit, one `notifications.read` frame to the account's members group."""
     send_on_commit(members_group(handoff.account_id),
                    notifications_read_frame(handoff, kind=kind, read_at=read_at, notifications=notifications))
+
+
+def session_step(step) -> None:
+    send_on_commit(session_group(step.session_id), session_step_frame(step))
+
+
+def session_message(message) -> None:
+    send_on_commit(session_group(message.session_id), session_message_frame(message))
+
+
+def session_updated(session, *, owner) -> None:
+    send_on_commit(session_group(session.pk), session_updated_frame(session, owner))
 
 
 def handoff_cancelled(handoff) -> None:

@@ -130,6 +130,7 @@ def handoff_create(*, session: PilotSession, actor, intent: str, reason: str, ta
     session.save(update_fields=["status", "documentation", "updated_at"])
 
     events.handoff_created(handoff)
+    events.session_updated(session, owner=session.owner)
     hooks.handoff_created(handoff)
     return handoff
 
@@ -164,6 +165,7 @@ def handoff_claim(*, handoff: Handoff, actor) -> Handoff:
 
     handoff = Handoff.objects.select_related("requested_by", "target_user", "claimed_by", "session").get(pk=handoff.pk)
     events.handoff_claimed(handoff)
+    events.session_updated(handoff.session, owner=actor)
     hooks.handoff_claimed(handoff)
     return handoff
 

@@ -26,6 +26,17 @@ def sessions_visible_to(user):
     return qs.filter(Q(owner=user) | Q(pk__in=involved))
 
 
+def is_collaborator(*, session, user) -> bool:
+    """Who may add steps and messages to a session: its owner, and whoever escalated or handed it
+    off once someone claimed it (the requester stays on the session beside the new owner, so the
+    technician can answer the engineer's questions). Resolving, escalating and handing off stay
+    with the owner."""
+    if session.owner_id == user.pk:
+        return True
+    return Handoff.objects.filter(session_id=session.pk, account_id=session.account_id, requested_by_id=user.pk,
+                                  claimed_at__isnull=False).exists()
+
+
 def open_handoffs_prefetch():
     return Prefetch(
         "handoffs",

@@ -35,6 +35,8 @@ class StepCreateSerializer(serializers.Serializer):
 
 class MessageCreateSerializer(serializers.Serializer):
     body = TextField(max_length=10_000)
+    to_copilot = serializers.BooleanField(required=False, default=False,
+                                          help_text="true: the copilot answers, as its own message, shortly after.")
 
 
 class ResolveSerializer(serializers.Serializer):

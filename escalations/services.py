@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
-from escalations import events, hooks
+from escalations import events, hooks, selectors
 from escalations.errors import Conflict, LimitReached
 from escalations.models import Handoff, Message, PilotSession, SessionStatus, Step
 
@@ -23,9 +23,10 @@ def session_create(*, actor, title: str, problem: str, client_name: str = "", ps
     )
 
 
-def _assert_writable_by(session: PilotSession, actor) -> None:
-    if session.owner_id != actor.pk:
-        raise PermissionDenied("Only the session's owner may change it; claim the escalation first.")
+def _assert_writable_by(session: PilotSession, actor, *, owner_only: bool = False) -> None:
+    if session.owner_id != actor.pk and (owner_only or not selectors.is_collaborator(session=session, user=actor)):
+        raise PermissionDenied("Only the session's owner may change it; claim the escalation first."
+                               if not owner_only else "Only the session's owner may resolve it.")
     if session.status == SessionStatus.RESOLVED:
         raise Conflict("This session is resolved.")
 
@@ -67,17 +68,25 @@ def step_add(*, session: PilotSession, actor, action: str, result: str, outcome:
     )
     record_first_action(session=session, actor=actor, at=step.created_at)
     PilotSession.objects.filter(pk=session.pk).update(updated_at=timezone.now())
+    events.session_step(step)
     return step
 
 
 @transaction.atomic
-def message_add(*, session: PilotSession, actor, body: str) -> Message:
+def message_add(*, session: PilotSession, actor, body: str, to_copilot: bool = False) -> Message:
+    """Post a message to the session's conversation. `to_copilot`: the copilot answers it, as its
+    own message, from a worker after the commit (escalations.copilot); the request never waits."""
     session = PilotSession.objects.select_for_update().get(pk=session.pk)
     _assert_writable_by(session, actor)
     _assert_room_for(Message, session=session, limit=settings.SESSION_MAX_MESSAGES, what="messages")
     message = Message.objects.create(account_id=session.account_id, session=session, author=actor, body=body)
     record_first_action(session=session, actor=actor, at=message.created_at)
     PilotSession.objects.filter(pk=session.pk).update(updated_at=timezone.now())
+    events.session_message(message)
+    if to_copilot:
+        from escalations import tasks  # tasks import the assessment stack; only this path needs it
+
+        transaction.on_commit(lambda: tasks.enqueue_copilot_answer(str(message.pk)))
     return message
 
 
@@ -85,7 +94,7 @@ def message_add(*, session: PilotSession, actor, body: str) -> Message:
 def session_resolve(*, session: PilotSession, actor, resolution: str) -> PilotSession:
     """Resolve the session. An escalation still waiting in the queue leaves it (cancelled)."""
     session = PilotSession.objects.select_for_update().get(pk=session.pk)
-    _assert_writable_by(session, actor)
+    _assert_writable_by(session, actor, owner_only=True)
     now = timezone.now()
     session.status = SessionStatus.RESOLVED
     session.resolution = resolution
@@ -97,4 +106,5 @@ def session_resolve(*, session: PilotSession, actor, resolution: str) -> PilotSe
         handoff.save(update_fields=["cancelled_at"])
         events.handoff_cancelled(handoff)
     hooks.session_resolved(session, actor=actor)
+    events.session_updated(session, owner=actor)
     return session

@@ -44,6 +44,26 @@ def enqueue_assessment(handoff_id: str) -> bool:
     return True
 
 
+@shared_task(name="escalations.tasks.copilot_answer", acks_late=True, ignore_result=True,
+             soft_time_limit=120, time_limit=150)
+def copilot_answer(message_id: str) -> str | None:
+    """Answer one message sent to the copilot (escalations.copilot)."""
+    from escalations import copilot
+
+    return copilot.answer(question_id=message_id)
+
+
+def enqueue_copilot_answer(message_id: str) -> bool:
+    """Publish the copilot's answer to one message; a broker that is down is logged, not raised
+    (the message stands; the person can ask again)."""
+    try:
+        copilot_answer.delay(message_id)
+    except Exception:
+        logger.exception("could not queue the copilot's answer to message %s", message_id)
+        return False
+    return True
+
+
 @shared_task(name="escalations.tasks.requeue_stale_assessments", acks_late=True, ignore_result=True)
 def requeue_stale_assessments() -> dict:
     """Beat: queue again the assessments stuck in `pending`; time out the ones pending too long."""

@@ -49,6 +49,7 @@ class StepForm(forms.Form):
 
 class MessageForm(forms.Form):
     body = forms.CharField(max_length=10_000, widget=forms.Textarea(attrs={"rows": 2}), label="Message")
+    to_copilot = forms.BooleanField(required=False)
 
 
 class ResolveForm(forms.Form):
@@ -109,7 +110,8 @@ def pilot(request, session_id):
     open_handoff = session.open_handoffs[0] if session.open_handoffs else None
     latest = selectors.latest_handoff_for_session(session=session)
     teammates = User.objects.for_account(user.account).filter(is_active=True).exclude(pk=user.pk)
-    can_write = session.owner_id == user.pk and session.status != SessionStatus.RESOLVED
+    is_owner = session.owner_id == user.pk and session.status != SessionStatus.RESOLVED
+    can_write = session.status != SessionStatus.RESOLVED and selectors.is_collaborator(session=session, user=user)
     # The handoff screen (Context) is for staff, and for whoever asked or was asked.
     context_open_to_me = latest is not None and (
         user.is_staff_role or user.pk in (latest.requested_by_id, latest.target_user_id)
@@ -130,6 +132,7 @@ def pilot(request, session_id):
         "just_claimed": bool(latest and latest.claimed_by_id == user.pk and latest.first_action_at is None
                              and session.status == SessionStatus.ACTIVE),
         "can_write": can_write,
+        "is_owner": is_owner,
         "suggested_steps": _suggested_steps(latest) if can_write else [],
         "step_form": StepForm(), "message_form": MessageForm(), "resolve_form": ResolveForm(),
         "outcomes": StepOutcome.choices,

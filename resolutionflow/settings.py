@@ -124,8 +124,9 @@ elif REDIS_URL:
             # capacity: messages a channel may have waiting before new ones are dropped. The
             # account-wide groups have one channel per web process (its hub,
             # escalations/broadcast.py): one escalation puts one card and one bell message on
-            # it, however many engineers; 1,500 absorbs a burst of hundreds. expiry: a frame not read within 60 s is stale. group_expiry:
-            # a membership lasts a day; re-joined every REALTIME_REJOIN_SECONDS (below).
+            # it, however many engineers; 1,500 absorbs a burst of hundreds. expiry: a frame not
+            # read within 60 s is stale. group_expiry: a membership lasts a day; re-joined every
+            # REALTIME_REJOIN_SECONDS (below).
             "CONFIG": {"hosts": [REDIS_URL], "prefix": CHANNEL_LAYER_PREFIX, "capacity": 1500,
                        "expiry": 60, "group_expiry": 86400},
         }
@@ -357,6 +358,11 @@ AI_BASE_URL = env.str("AI_BASE_URL", default="")
 AI_API_KEY = env.str("AI_API_KEY", default="")
 AI_MODEL = env.str("AI_MODEL", default="")
 ESCALATION_AI_ASSESSMENT_TIMEOUT_SECONDS = env.float("ESCALATION_AI_ASSESSMENT_TIMEOUT_SECONDS", default=5.0)
+# The copilot's whole answer (a streamed one included) must arrive within this; then it says it
+# could not answer (escalations/copilot.py).
+COPILOT_TIMEOUT_SECONDS = env.float("COPILOT_TIMEOUT_SECONDS", default=30.0)
+if not 0 < COPILOT_TIMEOUT_SECONDS <= 110:
+    raise ImproperlyConfigured("COPILOT_TIMEOUT_SECONDS must be more than 0 and at most 110 (the task's time limit).")
 # Secrets at rest (webhook/Slack/Teams URLs, webhook secrets, PSA credentials): one Fernet key, or
 # several comma-separated to rotate (the first encrypts). DEBUG without a key: a dev key derived
 # from SECRET_KEY. Production refuses to start without one.

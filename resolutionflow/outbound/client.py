@@ -219,9 +219,10 @@ class _Unreadable(Exception):
     pass
 
 
-def _read(response: httpx.Response, *, limit: int, strict: bool) -> bytes:
+def _read(response: httpx.Response, *, limit: int, strict: bool, on_chunk=None) -> bytes:
     """At most `limit` bytes of the (decoded) body. `strict`: more is `_TooLarge`; otherwise the
-    rest is simply not read (the connection is closed)."""
+    rest is simply not read (the connection is closed). `on_chunk` sees each piece as it arrives
+    (a streamed answer; the request asks for no content encoding, so the pieces are the body)."""
     declared = response.headers.get("Content-Length", "")
     if strict and declared.isdigit() and int(declared) > limit:
         raise _TooLarge
@@ -234,6 +235,8 @@ def _read(response: httpx.Response, *, limit: int, strict: bool) -> bytes:
             break
         chunks.append(chunk)
         size += len(chunk)
+        if on_chunk is not None:
+            on_chunk(chunk)
     return _decode(b"".join(chunks), response.headers.get("Content-Encoding", ""), limit=limit, strict=strict)
 
 
@@ -278,13 +281,14 @@ def _message(label: str, text: str) -> str:
 def request(method: str, url: str, *, headers: dict | None = None, content: bytes | None = None, json=None,
             data: dict | None = None, params: dict | None = None, auth: tuple[str, str] | None = None,
             timeout: float | None = None, max_bytes: int | None = None, allow_private: bool | None = None,
-            label: str = "") -> Response:
+            label: str = "", on_chunk=None) -> Response:
     """Send one request; return the 2xx answer, raise `TransportError` otherwise.
 
     `timeout`: the total budget in seconds (OUTBOUND_HTTP_TIMEOUT_SECONDS by default).
     `max_bytes`: the most of a 2xx answer read (OUTBOUND_MAX_RESPONSE_BYTES by default).
     `allow_private`: None follows OUTBOUND_ALLOW_PRIVATE_NETWORKS; True only for URLs an operator
     configured (never a tenant's). `label` prefixes every failure message (e.g. "HaloPSA").
+    `on_chunk(bytes)`: called with each piece of a 2xx body as it arrives (streamed answers).
     """
     total = settings.OUTBOUND_HTTP_TIMEOUT_SECONDS if timeout is None else timeout
     limit = settings.OUTBOUND_MAX_RESPONSE_BYTES if max_bytes is None else max_bytes
@@ -309,7 +313,8 @@ def request(method: str, url: str, *, headers: dict | None = None, content: byte
                                params=params, auth=auth) as answer:
                 status = answer.status_code
                 ok = 200 <= status < 300
-                body = _read(answer, limit=limit if ok else ERROR_PEEK_BYTES, strict=ok)
+                body = _read(answer, limit=limit if ok else ERROR_PEEK_BYTES, strict=ok,
+                             on_chunk=on_chunk if ok else None)
                 answer_headers = answer.headers
     except _TooLarge:
         raise TransportError(_message(label, f"the answer from {host} is larger than {limit} bytes; stopped reading"),
