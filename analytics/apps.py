@@ -20,7 +20,7 @@ class AnalyticsConfig(AppConfig):
         extensions.register(extensions.QUEUE_SUMMARY, queue_summary)
         extensions.register(extensions.DEMO_SEEDERS, seed_baseline_samples)
         extensions.register(extensions.DEMO_SEEDERS, build_demo_rollups)
-        # After an escalation, a claim or a resolution commits, refresh a few of the account's stale
+        # After an escalation, a claim or a resolution commits, refresh one of the account's stale
         # per-day rollups (analytics.rollups). The triggers of migration 0002 mark every write, these
         # hooks or not; the hooks only keep the stale days few.
         for hooks in (hook_registry.ON_HANDOFF_CREATED, hook_registry.ON_HANDOFF_CLAIMED,
