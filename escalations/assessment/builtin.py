@@ -1,23 +1,36 @@
 """The builtin provider: works offline, from the account's own resolved sessions.
 
-It finds the most similar resolved sessions (`similar.find_similar`), proposes the steps that
-*worked* in them as next steps (minus what was already tried here), reads likely causes out of
-their resolutions, and sets a confidence from how well the best match covers this problem.
+It finds the most similar resolved sessions (`similar.find_similar`). When the best is a close
+match (CLOSE_MATCH), it proposes the steps that *worked* in them as next steps to try —
+imperative, de-identified, each citing its sessions, minus what was already tried here and what is
+for another vendor — reads likely causes out of their resolutions, and sets the confidence (and
+its level) from how well the best match covers this problem. Otherwise it says so: no close match.
 """
 
 from __future__ import annotations
 
 import re
 
-from escalations.assessment import text
+from escalations.assessment import phrasing, text, vendors
 from escalations.assessment.deadline import Deadline
-from escalations.assessment.similar import Match, find_similar
-from escalations.assessment.types import Assessment, AssessmentContext, SimilarSession
+from escalations.assessment.similar import Match, find_similar, query_text
+from escalations.assessment.types import (
+    CLOSE_MATCH,
+    MATCH_CLOSE,
+    MATCH_NONE,
+    Assessment,
+    AssessmentContext,
+    SimilarSession,
+    Suggestion,
+    confidence_level,
+)
 
 MAX_SUGGESTIONS = 5
 MAX_CAUSES = 3
-# A match supports the suggestions when it scores at least this, and half the best score.
-SUPPORT_FLOOR = 0.2
+# Of the close matches, those that also score at least this share of the best one support the
+# suggestions (a 0.45 match next to a 0.85 one is about something else).
+SUPPORT_SHARE = 0.5
+NO_CLOSE_MATCH = "No close match in your resolved sessions"
 _CAUSE_HINT = re.compile(
     r"\b(cause[sd]?|because|due to|root|culprit|corrupt\w*|faulty|broken|expired|stale|stuck|full|crash\w*|"
     r"misconfigur\w*|wrong|missing|blocked|filled)\b",
@@ -26,25 +39,37 @@ _CAUSE_HINT = re.compile(
 
 
 def supporting(matches: list[Match]) -> list[Match]:
-    if not matches:
+    """The close matches the suggestions come from: at most 3, best first."""
+    if not matches or matches[0].score < CLOSE_MATCH:
         return []
-    floor = max(SUPPORT_FLOOR, matches[0].score / 2)
+    floor = max(CLOSE_MATCH, matches[0].score * SUPPORT_SHARE)
     return [m for m in matches[:3] if m.score >= floor]
 
 
-def suggested_steps(context: AssessmentContext, support: list[Match]) -> list[str]:
-    """The worked steps of the supporting matches, best match first, without repeats and without
-    what this session already tried (whatever its outcome was)."""
+def _fallback_step(match: Match) -> list[str]:
+    sentence = next(iter(text.sentences(match.resolution)), "")
+    return [f"Try what resolved a similar session: {_clip(sentence, 200)}"] if sentence else []
+
+
+def suggestions_for(context: AssessmentContext, support: list[Match]) -> list[Suggestion]:
+    """The worked steps of the supporting matches as next steps to try: imperative, without the
+    other client's names and hosts, best match first. A step this session already tried (whatever
+    its outcome) is left out, and so is one for another vendor than the problem names; the same
+    step from several sessions is one suggestion citing them all."""
     tried = [s.get("action", "") for s in context.steps_tried]
-    out: list[str] = []
+    problem_vendors = vendors.named(query_text(context))
+    out: list[Suggestion] = []
     for match in support:
-        candidates = match.worked_steps or ([f"Apply the fix from “{match.title}”: {_clip(match.resolution)}"]
-                                            if match.resolution else [])
-        for action in candidates:
-            action = " ".join(action.split())
-            if any(text.same_action(action, t) for t in tried) or any(text.same_action(action, o) for o in out):
+        for action in match.worked_steps or _fallback_step(match):
+            step = phrasing.deidentify(phrasing.imperative(" ".join(action.split())), client=match.client)
+            if any(text.same_action(step, t) for t in tried) or vendors.conflicts(problem_vendors, step):
                 continue
-            out.append(action)
+            same = next((o for o in out if text.same_action(step, o.text)), None)
+            if same is not None:
+                if match.id not in same.session_ids:
+                    same.session_ids.append(match.id)
+                continue
+            out.append(Suggestion(text=_clip(step, 500), session_ids=[match.id]))
     return out[:MAX_SUGGESTIONS]
 
 
@@ -59,27 +84,16 @@ def likely_causes(support: list[Match]) -> list[str]:
     causes: list[str] = []
     for match in support:
         sentence = _cause_sentence(match.resolution)
-        if not sentence and match.worked_steps:
-            sentence = f"Fixed before by: {match.worked_steps[0]}"
         if not sentence:
             continue
-        sentence = sentence.rstrip(".;,: ")
-        cause = f"{_clip(sentence[:1].upper() + sentence[1:], 200)} (as in “{match.title}”)"
-        if not any(text.same_action(sentence, c) for c in causes):
+        sentence = phrasing.deidentify(sentence, client=match.client).rstrip(".;,: ")
+        cause = _clip(sentence[:1].upper() + sentence[1:], 200)
+        if not any(text.same_action(cause, c) for c in causes):
             causes.append(cause)
     return causes[:MAX_CAUSES]
 
 
-def confidence(matches: list[Match], support: list[Match], suggestions: list[str]) -> float:
-    """Mostly how much of this problem the best match covers; more when several sessions agree,
-    less when there is nothing new to suggest. Never certainty: the cap is 0.95."""
-    if not matches:
-        return 0.0
-    value = 0.8 * matches[0].score + 0.1 * min(1.0, (len(support) - 1) / 2) + (0.1 if suggestions else -0.1)
-    return round(min(0.95, max(0.0, value)), 2)
-
-
-def summarize(context: AssessmentContext, matches: list[Match], suggestions: list[str]) -> str:
+def summarize(context: AssessmentContext, matches: list[Match], suggestions: list[Suggestion]) -> str:
     parts = [f"{text.first_line(context.title or context.problem).rstrip('.')}."]
     steps = context.steps_tried
     if steps:
@@ -91,22 +105,15 @@ def summarize(context: AssessmentContext, matches: list[Match], suggestions: lis
     else:
         parts.append("No steps logged yet.")
     if not matches:
-        parts.append("No resolved session of this account resembles it yet.")
+        parts.append(f"{NO_CLOSE_MATCH}: nothing to suggest from them.")
         return " ".join(parts)
     best = matches[0]
-    fix = (f", fixed by: {_sentence(best.worked_steps[-1])}" if best.worked_steps
-           else f", resolved as: {_sentence(best.resolution)}" if best.resolution else ".")
-    parts.append(f"Closest resolved session: “{best.title}” ({round(best.score * 100)}% match){fix}")
+    parts.append(f"Closest resolved session: “{best.title}” ({confidence_level(best.score)} confidence).")
     if len(matches) > 1:
         parts.append(f"{len(matches) - 1} more similar resolved session{'s' if len(matches) > 2 else ''} below.")
     if not suggestions and best.worked_steps:
-        parts.append("Everything that fixed similar sessions was already tried here.")
+        parts.append("Everything that fixed similar sessions was already tried here, or is for another vendor.")
     return " ".join(parts)
-
-
-def _sentence(value: str, limit: int = 200) -> str:
-    value = _clip(value, limit).rstrip(".;,: ")
-    return value if value.endswith("…") else f"{value}."
 
 
 def _clip(value: str, limit: int = 240) -> str:
@@ -126,14 +133,22 @@ def similar_sessions(matches: list[Match]) -> list[SimilarSession]:
 
 
 def build_assessment(context: AssessmentContext, matches: list[Match]) -> Assessment:
-    support = supporting(matches)
-    suggestions = suggested_steps(context, support)
+    """The assessment from the similar sessions found. Below CLOSE_MATCH there is no close match:
+    nothing is suggested and no session is listed, rather than a distant session's fix (a
+    shared-calendar crash once got print-spooler fixes because both "crash")."""
+    close = [m for m in matches if m.score >= CLOSE_MATCH]
+    support = supporting(close)
+    suggestions = suggestions_for(context, support)
+    best = close[0].score if close else 0.0
     return Assessment(
-        summary=summarize(context, matches, suggestions),
+        summary=summarize(context, close, suggestions),
         likely_causes=likely_causes(support),
-        suggested_steps=suggestions,
-        confidence=confidence(matches, support, suggestions),
-        similar_sessions=similar_sessions(matches),
+        suggested_steps=[s.text for s in suggestions],
+        confidence=round(best, 2),
+        similar_sessions=similar_sessions(close),
+        match=MATCH_CLOSE if close else MATCH_NONE,
+        confidence_level=confidence_level(best) if close else None,
+        suggestions=suggestions,
     )
 
 

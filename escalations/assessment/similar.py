@@ -33,7 +33,7 @@ from django.db import OperationalError, connection, transaction
 from django.db.models import OuterRef, Subquery, TextField, Value
 from django.db.models.functions import Coalesce
 
-from escalations.assessment import text
+from escalations.assessment import text, vendors
 from escalations.assessment.deadline import Deadline
 from escalations.assessment.types import AssessmentContext, AssessmentTimeout
 from escalations.models import PilotSession, SessionStatus, Step, StepOutcome
@@ -50,6 +50,12 @@ MIN_SCORE = 0.15
 # ... and a match far below the best one is noise next to it.
 RELATIVE_FLOOR = 0.3
 TITLE_EMPHASIS = 2.0
+# How much a term that no resolved session mentions weighs, relative to a term found once.
+UNSEEN_WEIGHT = 1.0
+# A session whose fix is for another vendor's product than the one the new problem names (an HP
+# driver swap for a Canon copier) keeps this share of its score: still listed when nothing better
+# exists, never ranked as a close match on the strength of the shared symptoms (vendors.py).
+VENDOR_CONFLICT = 0.5
 _TSVECTOR_ENTRY = re.compile(r"'((?:[^']|'')+)'(?::([0-9A-D,]+))?")
 
 
@@ -60,6 +66,7 @@ class Match:
     resolution: str
     score: float
     worked_steps: list[str] = field(default_factory=list)
+    client: str = ""  # the session's client, never copied into a suggestion (phrasing.deidentify)
 
 
 def query_text(context: AssessmentContext) -> str:
@@ -74,11 +81,15 @@ def find_similar(context: AssessmentContext, *, deadline: Deadline, limit: int =
     else:
         scored = _python_scores(context)
     deadline.check()
+    scored = [m for m in scored if m.score >= MIN_SCORE]
+    _attach_worked_steps(context.account_id, scored)
+    problem_vendors = vendors.named(query_text(context))
+    for m in scored:
+        if vendors.conflicts(problem_vendors, " ".join([m.resolution, *m.worked_steps])):
+            m.score *= VENDOR_CONFLICT
     scored.sort(key=lambda m: (-m.score, m.title))
     floor = max(MIN_SCORE, RELATIVE_FLOOR * scored[0].score) if scored else MIN_SCORE
-    top = [m for m in scored if m.score >= floor][:limit]
-    _attach_worked_steps(context.account_id, top)
-    return top
+    return [m for m in scored if m.score >= floor][:limit]
 
 
 def _attach_worked_steps(account_id: int, matches: list[Match]) -> None:
@@ -100,16 +111,17 @@ def _idf(df: int, n: int) -> float:
 
 
 def weighted_coverage(query_terms: list[str], doc: dict[str, float], idf: dict[str, float],
-                      emphasis: set[str] = frozenset()) -> float:
-    """Share of the query's IDF mass that `doc` (term → field weight) covers. Terms no document
-    has (idf missing) are left out: they cannot tell candidates apart. Terms of the new session's
-    title (`emphasis`) count double: the title says what is wrong, the problem text also tells
-    side symptoms ("...then the printer shows offline")."""
+                      emphasis: set[str] = frozenset(), *, n: int) -> float:
+    """Share of the query's IDF mass that `doc` (term → field weight) covers. A term that no
+    resolved session has still counts (UNSEEN_WEIGHT × the IDF of a term found once): it cannot
+    tell candidates apart, but leaving it out made "Dymo label printer prints blank labels" a
+    100 % match of every printing session, since its only known term was "print". Terms of the
+    new session's title (`emphasis`) count double: the title says what is wrong, the problem text
+    also tells side symptoms ("...then the printer shows offline")."""
     total = got = 0.0
+    unseen = UNSEEN_WEIGHT * _idf(1, max(n, 1))
     for q in query_terms:
-        if q not in idf:
-            continue
-        mass = idf[q] * (TITLE_EMPHASIS if q in emphasis else 1.0)
+        mass = idf.get(q, unseen) * (TITLE_EMPHASIS if q in emphasis else 1.0)
         total += mass
         best = max((w for t, w in doc.items() if text.matches(q, t)), default=0.0)
         got += mass * best
@@ -135,7 +147,7 @@ def _python_scores(context: AssessmentContext) -> list[Match]:
         PilotSession.objects.filter(account_id=context.account_id, status=SessionStatus.RESOLVED)
         .exclude(pk=context.session_id)
         .order_by("-resolved_at", "-created_at")
-        .values("id", "title", "problem", "resolution")[:PYTHON_POPULATION]
+        .values("id", "title", "problem", "resolution", "client_name")[:PYTHON_POPULATION]
     )
     actions: dict = {}
     for session_id, action in Step.objects.filter(
@@ -150,8 +162,8 @@ def _python_scores(context: AssessmentContext) -> list[Match]:
         if df:
             idf[q] = _idf(df, n)
     return [
-        Match(id=str(r["id"]), title=r["title"], resolution=r["resolution"],
-              score=weighted_coverage(query_terms, doc, idf, emphasis))
+        Match(id=str(r["id"]), title=r["title"], resolution=r["resolution"], client=r["client_name"],
+              score=weighted_coverage(query_terms, doc, idf, emphasis, n=n))
         for r, doc in docs
     ]
 
@@ -225,7 +237,7 @@ def _postgres_scores(context: AssessmentContext, *, deadline: Deadline) -> list[
         .exclude(pk=context.session_id)
         .order_by("-resolved_at", "-created_at")
         .annotate(document=_document())
-        .values("id", "title", "resolution", "resolved_at", "document")[:PG_POPULATION]
+        .values("id", "title", "resolution", "client_name", "resolved_at", "document")[:PG_POPULATION]
     )
     docs_sql, docs_params = docs.query.sql_with_params()
     # Lexemes are already stemmed: the `simple` configuration only lower-cases them again.
@@ -246,7 +258,7 @@ def _postgres_scores(context: AssessmentContext, *, deadline: Deadline) -> list[
                 WITH docs AS MATERIALIZED ({docs_sql}),
                      stats AS MATERIALIZED (SELECT count(*) AS n, {df_columns} FROM docs),
                      q AS (SELECT to_tsquery('simple', %s) AS query)
-                SELECT d.id, d.title, d.resolution, d.document::text AS vector,
+                SELECT d.id, d.title, d.resolution, d.client_name, d.document::text AS vector,
                        ts_rank(d.document, q.query) AS rank,
                        {"similarity(d.title, %s)" if trigram else "0.0"} AS trgm, stats.*
                 FROM docs d CROSS JOIN stats CROSS JOIN q
@@ -271,8 +283,9 @@ def _postgres_scores(context: AssessmentContext, *, deadline: Deadline) -> list[
     idf = {lx: _idf(rows[0][f"df{i}"], n) for i, lx in enumerate(lexemes) if rows[0][f"df{i}"]}
     matches = []
     for row in rows:
-        score = weighted_coverage(lexemes, _parse_tsvector(row["vector"]), idf, emphasis)
+        score = weighted_coverage(lexemes, _parse_tsvector(row["vector"]), idf, emphasis, n=n)
         if trigram:
             score = 0.85 * score + 0.15 * float(row["trgm"] or 0)
-        matches.append(Match(id=str(row["id"]), title=row["title"], resolution=row["resolution"], score=score))
+        matches.append(Match(id=str(row["id"]), title=row["title"], resolution=row["resolution"],
+                             client=row["client_name"], score=score))
     return matches

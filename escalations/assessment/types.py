@@ -54,6 +54,30 @@ class SimilarSession:
         return {"id": self.id, "title": self.title, "resolution": self.resolution, "score": round(self.score, 3)}
 
 
+# How close the best similar resolved session must be (its score, 0..1: how much of this problem
+# it was about) to suggest anything from it, and the confidence levels above that. Measured on the
+# demo data's relevance set (docs/assessment.md, "Relevance"): the right session scored 0.55–0.89,
+# the best session for problems no session is about at most 0.31.
+CLOSE_MATCH = 0.4
+LEVELS = (("high", 0.7), ("medium", 0.55), ("low", CLOSE_MATCH))
+MATCH_CLOSE, MATCH_NONE = "close", "none"
+
+
+def confidence_level(score: float | None) -> str | None:
+    """`high`, `medium` or `low` for a close match's score; None below CLOSE_MATCH (no close match)."""
+    if score is None:
+        return None
+    return next((name for name, floor in LEVELS if score >= floor), None)
+
+
+@dataclass
+class Suggestion:
+    """A next step to try, with the similar sessions (ids) it comes from."""
+
+    text: str
+    session_ids: list[str] = field(default_factory=list)
+
+
 @dataclass
 class Assessment:
     summary: str
@@ -61,6 +85,12 @@ class Assessment:
     suggested_steps: list[str]
     confidence: float
     similar_sessions: list[SimilarSession] = field(default_factory=list)
+    # "close": the best similar session is a close match (score >= CLOSE_MATCH); "none": there is
+    # no close match, and nothing is suggested from the account's resolved sessions.
+    match: str = MATCH_CLOSE
+    confidence_level: str | None = None
+    # `suggested_steps` again, each with the ids of the similar sessions it comes from.
+    suggestions: list[Suggestion] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         """The JSON stored on `Handoff.assessment` (the API's `assessment` object)."""
@@ -102,10 +132,18 @@ def assessment_from_llm(data, *, similar_sessions: list[SimilarSession]) -> Asse
         raise AssessmentInvalid("confidence is not a number")
     if not 0 <= confidence <= 1:
         raise AssessmentInvalid("confidence is outside 0..1")
+    steps = _clean_list(data.get("suggested_steps"), "suggested_steps")
+    # The level comes from the similar sessions, as for the builtin provider: the model's own
+    # number is kept in `confidence`, but a screen shows the level, which the evidence sets.
+    best = max((s.score for s in similar_sessions), default=None)
+    level = confidence_level(best)
     return Assessment(
         summary=summary.strip()[:MAX_SUMMARY],
         likely_causes=_clean_list(data.get("likely_causes"), "likely_causes"),
-        suggested_steps=_clean_list(data.get("suggested_steps"), "suggested_steps"),
+        suggested_steps=steps,
         confidence=float(confidence),
         similar_sessions=similar_sessions,
+        match=MATCH_CLOSE if level else MATCH_NONE,
+        confidence_level=level,
+        suggestions=[Suggestion(text=s) for s in steps],  # the model cites no session
     )

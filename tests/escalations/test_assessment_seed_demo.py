@@ -6,6 +6,7 @@ from django.core.management import call_command
 from accounts.models import Account, User
 from escalations.assessment import AssessmentContext, get_provider
 from escalations.assessment.service import handoff_assess
+from escalations.assessment.text import same_action
 from escalations.models import Handoff, PilotSession, SessionStatus, Step, StepOutcome
 from tests.escalations.assessment_data import escalation
 
@@ -31,8 +32,11 @@ def test_a_new_spooler_escalation_gets_a_resolved_spooler_session_first_and_its_
     top = PilotSession.objects.get(pk=result.similar_sessions[0].id)
     assert top.account == acme and top.status == SessionStatus.RESOLVED
     assert "spooler" in f"{top.title} {top.problem}".lower()
-    assert result.suggested_steps[0] in worked_steps(top.pk)
-    assert result.confidence >= 0.5
+    # Its fix as a next step to try: the same step, imperative, citing that session.
+    assert result.suggestions[0].session_ids[0] == str(top.pk)
+    assert any(same_action(result.suggested_steps[0], w) for w in worked_steps(top.pk))
+    assert result.suggested_steps[0] not in worked_steps(top.pk)
+    assert result.confidence >= 0.5 and result.confidence_level in ("medium", "high")
     globex_ids = {str(pk) for pk in PilotSession.objects.filter(account=globex).values_list("pk", flat=True)}
     assert not globex_ids & {s.id for s in result.similar_sessions}
 
@@ -49,4 +53,8 @@ def test_the_seeded_open_escalation_is_assessed_with_the_fix_it_has_not_tried(de
     assert top.account == acme and top.status == SessionStatus.RESOLVED and "spooler" in top.title.lower()
     tried = [s["action"] for s in handoff.steps_tried]
     assert assessment["suggested_steps"] and not set(assessment["suggested_steps"]) & set(tried)
-    assert assessment["suggested_steps"][0] in worked_steps(top.pk)
+    first = assessment["suggestions"][0]
+    assert first["text"] == assessment["suggested_steps"][0] and first["session_ids"][0] == str(top.pk)
+    assert any(same_action(first["text"], w) for w in worked_steps(top.pk))
+    # Brightwater's fix, not Brightwater: no other client's name in what is suggested.
+    assert not any(top.client_name.split()[0] in s for s in assessment["suggested_steps"])
