@@ -4,7 +4,7 @@
 // like the page itself); after a reconnect the page refetches the session, so nothing sent
 // while the socket was down is missed. Everything untrusted goes in as text (dom.el).
 import { realtime } from "./realtime.js";
-import { el } from "./dom.js";
+import { csrfToken, el } from "./dom.js";
 
 const STATUS_LABELS = {
   active: "Active",
@@ -121,6 +121,45 @@ if (page) {
     } catch (err) {
       console.error("refetching the session failed", err);
     }
+  }
+
+  // "Ask the copilot" posts without leaving the page, so its answer can stream into it (the plain
+  // form post still works without JavaScript). The question and the answer arrive as frames; the
+  // question is also added from the response, in case the socket is down.
+  const messageForm = document.querySelector("form[aria-label='Send a message']");
+  const askButton = messageForm && messageForm.querySelector("button[name=to_copilot]");
+  if (askButton) {
+    const box = messageForm.querySelector("textarea[name=body]");
+    const problem = el("p", { class: "field-error", role: "alert", hidden: true });
+    messageForm.append(problem);
+    askButton.addEventListener("click", async (event) => {
+      if (!box.value.trim()) return; // let the browser say the field is required
+      event.preventDefault();
+      askButton.disabled = true;
+      problem.hidden = true;
+      try {
+        const answer = await fetch(`/api/v1/sessions/${sessionId}/messages`, {
+          method: "POST",
+          credentials: "same-origin",
+          headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrfToken() },
+          body: JSON.stringify({ body: box.value, to_copilot: true }),
+        });
+        const data = await answer.json().catch(() => ({}));
+        if (!answer.ok) {
+          const detail = data.detail || Object.values(data).flat().join(" ") || `Error ${answer.status}`;
+          problem.textContent = `The message was not sent: ${detail}`;
+          problem.hidden = false;
+          return;
+        }
+        box.value = "";
+        addMessage({ ...data, author_name: (data.author && data.author.name) || "" });
+      } catch (err) {
+        problem.textContent = "The message was not sent: the server could not be reached.";
+        problem.hidden = false;
+      } finally {
+        askButton.disabled = false;
+      }
+    });
   }
 
   // Joined (again, after a reconnect): catch up on whatever arrived since the page was rendered.

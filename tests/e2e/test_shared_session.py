@@ -2,11 +2,14 @@
 engineer who claimed both keep working in the session and see each other's steps, messages, the
 new owner and the copilot's answer without reloading."""
 
+import json
 import re
 
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import escalation, wait_live
+from tests.escalations.loopback import LoopbackServer
+from tests.helpers import LiveAsgiServer
 
 
 def test_the_technician_and_the_engineer_work_in_one_session_live(browsers, api_http, acme_tech, acme_senior):
@@ -44,3 +47,34 @@ def test_the_technician_and_the_engineer_work_in_one_session_live(browsers, api_
         answer = page.locator("[data-chat] .chat-assistant").last
         expect(answer.locator(".chat-author")).to_have_text("Copilot")
         expect(answer).to_contain_text(re.compile("No close match in your resolved sessions"))
+
+
+def test_an_llm_copilot_answer_streams_into_the_page(browsers, api_http, acme_tech, transactional_db):
+    """With an OpenAI-compatible server (on loopback) the first words are on the page before the
+    server has sent the last ones."""
+    words = ["Clear ", "the ", "spool ", "folder, ", "then ", "reinstall ", "the ", "model-specific ", "driver."]
+    chunks = [{"choices": [{"index": 0, "delta": {"content": w}}]} for w in words]
+    body = "".join(f"data: {json.dumps(c)}\n\n" for c in chunks) + "data: [DONE]\n\n"
+    llm = LoopbackServer(routes={("POST", "/v1/chat/completions")})
+    # ~4 s for the whole answer: one byte every 5 ms.
+    llm.answer(200, body, headers={"Content-Type": "text/event-stream"}, trickle=0.005)
+    server = LiveAsgiServer(extra_env={"AI_PROVIDER": "openai", "AI_BASE_URL": f"{llm.url}/v1",
+                                       "AI_MODEL": "gpt-test", "AI_API_KEY": "sk-test"})
+    try:
+        session = api_http(acme_tech, server).post("/sessions", json={"title": "Spooler", "problem": "Spooler stops"})
+        page = browsers.open(acme_tech, f"/pilot/{session.json()['id']}", server=server)
+        wait_live(page)
+        page.get_by_role("textbox", name="Message").fill("What should I try next?")
+        page.get_by_role("button", name="Ask the copilot").click()
+        streaming = page.locator("[data-chat] .chat-streaming")
+        expect(streaming).to_contain_text("Clear the", timeout=10_000)
+        assert "driver." not in streaming.text_content()  # the last words are still on their way
+        final = page.locator("[data-chat] .chat-assistant").last
+        expect(final).to_contain_text("".join(words), timeout=15_000)
+        expect(page.locator("[data-chat] .chat-streaming")).to_have_count(0)
+        expect(page.get_by_role("textbox", name="Message")).to_have_value("")
+        sent = llm.last.json()
+        assert sent["stream"] is True and "What should I try next?" in sent["messages"][1]["content"]
+    finally:
+        server.stop()
+        llm.stop()
