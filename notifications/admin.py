@@ -13,10 +13,11 @@ import json
 
 from django import forms
 from django.contrib import admin, messages
+from django.db import transaction
 from django.utils.html import format_html
 
 from accounts.admin_scoping import AccountScopedAdmin
-from notifications import outbox
+from notifications import outbox, tasks
 from notifications.models import (
     PSA_CREDENTIAL_KEYS,
     ChatIdentity,
@@ -27,6 +28,7 @@ from notifications.models import (
     WebhookEndpoint,
     WebhookEvent,
 )
+from notifications.transports.psa import forget_discovered
 
 
 class ConfigAdmin(AccountScopedAdmin):
@@ -102,6 +104,15 @@ class PSAConnectionAdmin(ConfigAdmin):
     list_filter = ("kind", "enabled")
 
     fields = ("account", "kind", "base_url", "new_credentials", "options", "test_ticket_id", "enabled")
+
+    def save_model(self, request, obj, form, change):
+        """A new URL or new credentials invalidate what was discovered (Autotask's zone follows the
+        API user); a worker discovers again after the commit (no network I/O in this request)."""
+        if change and {"kind", "base_url", "new_credentials"} & set(form.changed_data) \
+                and "options" not in form.changed_data:
+            obj.options = forget_discovered(obj.options)
+        super().save_model(request, obj, form, change)
+        transaction.on_commit(lambda: tasks.discover_psa_endpoints.delay(str(obj.pk)))
 
 
 @admin.register(WebhookEndpoint)

@@ -36,6 +36,26 @@ def deliver(delivery_id: str):
     return outbox.attempt(delivery_id)
 
 
+@shared_task(name="notifications.tasks.discover_psa_endpoints", acks_late=True, ignore_result=True,
+             **DELIVERY_LIMITS)
+def discover_psa_endpoints(connection_id: str):
+    """After a PSA connection is saved: discover and keep its zone / authorisation server."""
+    import logging
+
+    from notifications.models import PSAConnection
+    from notifications.transports import psa
+    from resolutionflow.outbound import TransportError
+
+    connection = PSAConnection.objects.filter(pk=connection_id).first()
+    if connection is None:
+        return None
+    try:
+        return psa.discover(connection)
+    except TransportError as exc:  # the Integrations page's "Send a test" shows it too
+        logging.getLogger(__name__).warning("PSA discovery for connection %s failed: %s", connection_id, exc)
+        return None
+
+
 @shared_task(name="notifications.tasks.deliver_psa", acks_late=True, ignore_result=True, **DELIVERY_LIMITS)
 def deliver_psa(delivery_id: str):
     """Write one PSA ticket note (one attempt), on the `psa` queue."""

@@ -188,7 +188,8 @@ CELERY_TASK_ROUTES = {
     # The fan-out of escalation events (bells first) never waits behind a backlog of deliveries.
     "notifications.tasks.fan_out_event": {"queue": "fanout"},
     "notifications.tasks.*": {"queue": "notifications"},
-    "escalations.psa.tasks.*": {"queue": "psa"},
+    # Discovering a PSA connection's endpoints (after it is saved) calls the vendor: psa too.
+    "notifications.tasks.discover_psa_endpoints": {"queue": "psa"},
 }
 CELERY_BEAT_SCHEDULE = {
     # The outbox sweeper: re-queues due retries and deliveries whose dispatch was lost.

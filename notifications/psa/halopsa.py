@@ -60,10 +60,13 @@ def auth_server(config: dict, *, timeout: float) -> str:
     """The authorisation server's URL (without `/token`): configured, or discovered (see step 0)."""
     if config.get("auth_url"):
         return _http.base(config["auth_url"])
+    if config.get("auth_url_discovered"):  # found at the connection's save, kept on it
+        return _http.base(config["auth_url_discovered"])
     resource = _http.base(config["base_url"])
     with _lock:
         known = _auth_servers.get(resource)
     if known:
+        config["auth_url_discovered"] = known
         return known
     try:
         response = _http.request("GET", f"{resource}/api/authinfo", vendor=VENDOR, timeout=timeout)
@@ -79,6 +82,7 @@ def auth_server(config: dict, *, timeout: float) -> str:
         discovered = _http.base(found)
     with _lock:
         _auth_servers[resource] = discovered
+    config["auth_url_discovered"] = discovered  # for the caller to keep on the connection
     return discovered
 
 
