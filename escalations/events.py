@@ -88,8 +88,14 @@ def handoff_created_frame(handoff) -> dict:
 
 
 def handoff_updated_frame(handoff) -> dict:
+    """`assessment_match` ("close" | "none") and `confidence_level` ("high" | "medium" | "low") say
+    what the stored assessment found, so a screen can show "No close match" without a fetch; both
+    are null without an assessment (pending, failed, timed out) or for one stored before them."""
+    assessment = handoff.assessment if isinstance(handoff.assessment, dict) else {}
     return {"type": "handoff.updated",
-            "handoff": {"id": _id(handoff.pk), "assessment_status": handoff.assessment_status}}
+            "handoff": {"id": _id(handoff.pk), "assessment_status": handoff.assessment_status,
+                        "assessment_match": assessment.get("match"),
+                        "confidence_level": assessment.get("confidence_level")}}
 
 
 def handoff_claimed_frame(handoff) -> dict:

@@ -8,6 +8,8 @@ session cookie; everything is looked up inside the user's account (404 otherwise
 
 from __future__ import annotations
 
+import uuid
+
 from django.contrib import messages
 from django.http import HttpResponseForbidden
 from django.shortcuts import redirect, render
@@ -17,6 +19,7 @@ from django.views.decorators.http import require_GET
 
 from escalations import extensions, selectors
 from escalations.models import AssessmentStatus, Handoff, Step
+from escalations.templatetags.escalation_ui import item_text
 from escalations.views import member_required
 
 QUEUE_LIMIT = 100
@@ -111,6 +114,31 @@ def queue_card(request, handoff_id):
     return render(request, "escalations/_queue_card.html", {**context, "h": context["handoffs"][0]})
 
 
+def _uuid(value) -> str | None:
+    try:
+        return str(uuid.UUID(str(value)))
+    except ValueError:
+        return None
+
+
+def _suggestions(assessment: dict | None, similar: list[dict]) -> list[dict]:
+    """Suggested next steps, each with the similar sessions it comes from ({id, title}) for the
+    links to them. An assessment stored before suggestions cited their sessions (or a model's,
+    which cites none) has plain `suggested_steps`: they come without sources."""
+    titles = {_uuid(s.get("id")): s.get("title") or "a similar session" for s in similar}
+    raw = (assessment or {}).get("suggestions")
+    if isinstance(raw, list):
+        items = []
+        for item in raw:
+            if not isinstance(item, dict) or not item_text(item.get("text")).strip():
+                continue
+            ids = [_uuid(i) for i in item.get("session_ids") or [] if isinstance(i, str)]
+            items.append({"text": item_text(item["text"]),
+                          "sources": [{"id": i, "title": titles.get(i, "a similar session")} for i in ids if i]})
+        return items[:8]
+    return [{"text": item_text(s), "sources": []} for s in (assessment or {}).get("suggested_steps") or [] if s][:8]
+
+
 def context_for(*, user, handoff: Handoff) -> dict:
     """The four sections of the handoff context screen, and what its footer offers `user`."""
     # The real timeline, as it stood when the engineer picked it up (or now, while it waits).
@@ -124,8 +152,9 @@ def context_for(*, user, handoff: Handoff) -> dict:
         assessment_state = "ready"
     else:
         assessment_state = "unavailable"
-    suggested = [s for s in (assessment or {}).get("suggested_steps") or [] if s][:8]
-    similar = [s for s in (assessment or {}).get("similar_sessions") or [] if isinstance(s, dict)][:5]
+    similar = [dict(s, link_id=_uuid(s.get("id")))
+               for s in (assessment or {}).get("similar_sessions") or [] if isinstance(s, dict)][:5]
+    suggested = _suggestions(assessment, similar)
     causes = [c for c in (assessment or {}).get("likely_causes") or [] if c][:8]
     can_claim = handoff.is_open and (user.is_staff_role or handoff.target_user_id == user.pk)
     return {
@@ -136,6 +165,11 @@ def context_for(*, user, handoff: Handoff) -> dict:
         "likely_causes": causes,
         "suggested_steps": suggested,
         "similar_sessions": similar,
+        # "none": no resolved session is a close match (docs/assessment.md); the level is shown
+        # instead of a percentage.
+        "no_close_match": (assessment or {}).get("match") == "none",
+        "confidence_level": (assessment or {}).get("confidence_level")
+        if (assessment or {}).get("confidence_level") in ("high", "medium", "low") else None,
         "can_claim": can_claim,
         "claimed_by_me": handoff.claimed_by_id == user.pk,
         "age_seconds": max(0, int((timezone.now() - handoff.created_at).total_seconds())),

@@ -34,15 +34,22 @@ if (page) {
     });
   }
 
-  // Suggested next steps prefill the message box.
+  // Suggested next steps: a chip prefills "Log a step" (what did you try?), since a suggestion is
+  // something to try and then log; its "To chat" button puts it in the message box instead.
+  const prefill = (field, value) => {
+    if (!field) return;
+    field.value = value;
+    field.focus();
+    field.setSelectionRange(field.value.length, field.value.length);
+  };
+  const action = document.getElementById("step-action");
   const box = document.querySelector("[data-message-box]");
-  for (const chip of document.querySelectorAll("[data-chip]")) {
-    chip.addEventListener("click", () => {
-      if (!box) return;
-      box.value = chip.textContent.trim();
-      box.focus();
-      box.setSelectionRange(box.value.length, box.value.length);
-    });
+  for (const pair of document.querySelectorAll(".chip-pair")) {
+    const chip = pair.querySelector("[data-chip]");
+    const send = pair.querySelector("[data-chip-send]");
+    if (!chip) continue;
+    chip.addEventListener("click", () => prefill(action, chip.textContent.trim()));
+    if (send) send.addEventListener("click", () => prefill(box, chip.textContent.trim()));
   }
 
   for (const button of document.querySelectorAll("[data-open-context]")) {

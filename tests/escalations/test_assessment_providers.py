@@ -115,8 +115,12 @@ def test_openai_compatible_server_gets_the_exact_request_and_the_answer_lands_on
     assert assessment["similar_sessions"][0]["id"] == str(spooler.pk)
     assert set(assessment["similar_sessions"][0]) == {"id", "title", "resolution", "score"}
 
-    assert queue.receive_type("handoff.updated") == {"type": "handoff.updated",
-                               "handoff": {"id": str(handoff.pk), "assessment_status": "ready"}}
+    # The model's suggestions cite no session; the match and its level come from the similar sessions.
+    assert assessment["match"] == "close" and assessment["confidence_level"] in ("low", "medium", "high")
+    assert assessment["suggestions"] == [{"text": s, "session_ids": []} for s in MODEL_ANSWER["suggested_steps"]]
+    assert queue.receive_type("handoff.updated") == {"type": "handoff.updated", "handoff": {
+        "id": str(handoff.pk), "assessment_status": "ready", "assessment_match": "close",
+        "confidence_level": assessment["confidence_level"]}}
     assert [h.pk for h in assessed_hooks] == [handoff.pk]
 
 
@@ -146,7 +150,9 @@ def test_anthropic_messages_api_gets_the_exact_request_and_the_answer_lands_on_t
     assert handoff.assessment["summary"] == MODEL_ANSWER["summary"]
     assert handoff.assessment["suggested_steps"] == MODEL_ANSWER["suggested_steps"]
     assert handoff.assessment["similar_sessions"][0]["id"] == str(spooler_handoff.history["spooler"].pk)
-    assert queue.receive_type("handoff.updated")["handoff"] == {"id": str(handoff.pk), "assessment_status": "ready"}
+    assert queue.receive_type("handoff.updated")["handoff"] == {
+        "id": str(handoff.pk), "assessment_status": "ready", "assessment_match": "close",
+        "confidence_level": handoff.assessment["confidence_level"]}
     assert [h.pk for h in assessed_hooks] == [handoff.pk]
 
 
@@ -165,7 +171,8 @@ def test_a_model_that_hangs_past_the_deadline_leaves_the_handoff_timed_out(
     handoff = Handoff.objects.get(pk=spooler_handoff.pk)
     assert (handoff.assessment_status, handoff.assessment) == ("timed_out", None)
     assert handoff.is_open and handoff.reason == "Restarts don't hold"
-    assert queue.receive_type("handoff.updated")["handoff"] == {"id": str(handoff.pk), "assessment_status": "timed_out"}
+    assert queue.receive_type("handoff.updated")["handoff"] == {
+        "id": str(handoff.pk), "assessment_status": "timed_out", "assessment_match": None, "confidence_level": None}
     assert assessed_hooks == []
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from escalations.models import AssessmentStatus, Handoff
+from escalations.models import AssessmentStatus, Handoff, PilotSession, SessionStatus
 from tests.helpers import add_step, browser_client, escalate, make_session
 
 pytestmark = pytest.mark.django_db
@@ -40,9 +40,38 @@ def test_the_four_sections_with_the_real_timeline_and_start_here(handoff, acme_s
 def test_a_ready_assessment_shows_summary_causes_confidence_and_suggestions(handoff, acme_senior):
     Handoff.objects.filter(pk=handoff.pk).update(assessment=ASSESSMENT, assessment_status=AssessmentStatus.READY)
     html = browser_client(acme_senior).get(f"/escalations/{handoff.pk}/context").content.decode()
-    assert "Modern auth token cache is stale" in html and "Confidence 72%" in html
+    assert "Modern auth token cache is stale" in html
     assert "Stale ADAL token" in html and "Check the sign-in logs in Entra ID" in html
     assert "Outlook prompts after reset" in html
+    # Stored before levels existed: no level is made up, and no percentage shown as "confidence".
+    assert "72%" not in html and "confidence</span>" not in html
+
+
+def test_the_confidence_level_and_the_sessions_each_suggestion_comes_from(handoff, acme, acme_senior):
+    source = PilotSession.objects.create(account=acme, owner=acme_senior, title="Outlook prompts after reset",
+                                         problem="p", status=SessionStatus.RESOLVED, resolution="Cleared the key")
+    assessment = dict(ASSESSMENT, match="close", confidence_level="medium", confidence=0.6,
+                      similar_sessions=[dict(ASSESSMENT["similar_sessions"][0], id=str(source.pk))],
+                      suggestions=[{"text": "Check the sign-in logs in Entra ID", "session_ids": [str(source.pk)]},
+                                   {"text": "Reset the Office identity registry key", "session_ids": []}])
+    Handoff.objects.filter(pk=handoff.pk).update(assessment=assessment, assessment_status=AssessmentStatus.READY)
+    html = browser_client(acme_senior).get(f"/escalations/{handoff.pk}/context").content.decode()
+    assert '<span class="pill pill-conf-medium" data-confidence-level="medium">Medium confidence</span>' in html
+    assert "60%" not in html
+    assert (f'Check the sign-in logs in Entra ID <span class="muted small suggestion-sources">(from '
+            f'<a href="/pilot/{source.pk}" data-suggestion-source>Outlook prompts after reset</a>)') in html
+    assert f'<a class="similar-title" href="/pilot/{source.pk}">Outlook prompts after reset</a>' in html
+
+
+def test_no_close_match_says_so_and_suggests_nothing(handoff, acme_senior):
+    assessment = {"summary": "Shared calendar crash. No close match in your resolved sessions: nothing to suggest "
+                             "from them.", "likely_causes": [], "suggested_steps": [], "confidence": 0.0,
+                  "similar_sessions": [], "match": "none", "confidence_level": None, "suggestions": []}
+    Handoff.objects.filter(pk=handoff.pk).update(assessment=assessment, assessment_status=AssessmentStatus.READY)
+    html = browser_client(acme_senior).get(f"/escalations/{handoff.pk}/context").content.decode()
+    assert '<span class="pill pill-ai-unavailable" data-match="none">No close match</span>' in html
+    assert "<strong>No close match in your resolved sessions.</strong>" in html
+    assert "next-steps" not in html and "confidence</span>" not in html
 
 
 @pytest.mark.parametrize("status", [AssessmentStatus.FAILED, AssessmentStatus.TIMED_OUT, AssessmentStatus.READY])
