@@ -132,8 +132,48 @@ class HandoffSummarySerializer(serializers.ModelSerializer):
         return obj.steps_tried_count
 
 
+_TEXTS = {"type": "array", "items": {"type": "string"}}
+# The stored assessment (docs/assessment.md). `match`, `confidence_level` and `suggestions` came
+# later (issue #12): an assessment stored before them lacks them, so they are not `required`.
+ASSESSMENT_SCHEMA = {
+    "type": "object",
+    "nullable": True,
+    "description": "null until the assessment is ready (see assessment_status).",
+    "properties": {
+        "summary": {"type": "string"},
+        "likely_causes": _TEXTS,
+        "suggested_steps": {**_TEXTS, "description": "Next steps to try; [] when `match` is `none`."},
+        "confidence": {"type": "number", "minimum": 0, "maximum": 1,
+                       "description": "Builtin: the best close match's score (0 without one). Show the level."},
+        "similar_sessions": {"type": "array", "items": {
+            "type": "object", "required": ["id", "title", "resolution", "score"],
+            "properties": {"id": {"type": "string"}, "title": {"type": "string"},
+                           "resolution": {"type": "string"}, "score": {"type": "number"}}}},
+        "match": {"type": "string", "enum": ["close", "none"],
+                  "description": "`none`: no close match in the account's resolved sessions; nothing is "
+                                 "suggested from them."},
+        "confidence_level": {"type": "string", "enum": ["high", "medium", "low"], "nullable": True,
+                             "description": "From the best similar session's score: high >= 0.7, medium >= "
+                                            "0.55, low >= 0.4; null when `match` is `none`."},
+        "suggestions": {"type": "array", "description": "`suggested_steps` again, each with the ids of the "
+                        "similar sessions it comes from (empty for a model's suggestion).", "items": {
+                            "type": "object", "required": ["text", "session_ids"],
+                            "properties": {"text": {"type": "string"},
+                                           "session_ids": {"type": "array", "items": {"type": "string"}}}}},
+    },
+    "required": ["summary", "likely_causes", "suggested_steps", "confidence", "similar_sessions"],
+}
+
+
+@extend_schema_field(ASSESSMENT_SCHEMA)
+class AssessmentField(serializers.JSONField):
+    """`Handoff.assessment` as stored, documented with its shape."""
+
+
 class HandoffDetailSerializer(serializers.ModelSerializer):
     """The context package (API.md)."""
+
+    assessment = AssessmentField(read_only=True, allow_null=True)
 
     session_id = serializers.UUIDField(read_only=True)
     requested_by = UserRefSerializer(read_only=True)
