@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from escalations import events
-from escalations.models import AssessmentStatus, Handoff
+from escalations.models import AssessmentStatus, Handoff, PilotSession, SessionStatus
 from tests.e2e.conftest import push_frame, screenshot, wait_live
 
 pytestmark = pytest.mark.e2e
@@ -23,10 +23,23 @@ ASSESSMENT = {
     "suggested_steps": ["Check the Entra ID sign-in logs for this user",
                         "Sign out of Office and clear the AAD broker plugin cache",
                         "Test with a new Outlook profile on another device"],
-    "confidence": 0.74,
+    "confidence": 0.81,
     "similar_sessions": [{"id": "a1", "title": "Outlook password loop after reset (Globex desk 4)",
                           "resolution": "Cleared the AAD broker cache and re-signed in", "score": 0.81}],
+    "match": "close",
+    "confidence_level": "high",
 }
+
+
+def cited_assessment(account, owner) -> dict:
+    """ASSESSMENT whose similar session is a real resolved session of the account, which the
+    suggestions cite (links to /pilot/<id>)."""
+    source = PilotSession.objects.create(account=account, owner=owner, status=SessionStatus.RESOLVED,
+                                         title=ASSESSMENT["similar_sessions"][0]["title"], problem="Password loop",
+                                         resolution=ASSESSMENT["similar_sessions"][0]["resolution"])
+    return dict(ASSESSMENT, similar_sessions=[dict(ASSESSMENT["similar_sessions"][0], id=str(source.pk))],
+                suggestions=[{"text": step, "session_ids": [str(source.pk)] if i < 2 else []}
+                             for i, step in enumerate(ASSESSMENT["suggested_steps"])])
 
 
 def test_escalate_pick_up_and_everyone_is_told(browsers, acme_tech, acme_senior, acme_senior2):
@@ -78,7 +91,8 @@ def test_escalate_pick_up_and_everyone_is_told(browsers, acme_tech, acme_senior,
 
     # The AI assessment lands: the card's state fills in place (handoff.updated).
     handoff = Handoff.objects.get(session_id=session_id)
-    Handoff.objects.filter(pk=handoff.pk).update(assessment=ASSESSMENT, assessment_status=AssessmentStatus.READY)
+    assessment = cited_assessment(handoff.account, acme_senior2)
+    Handoff.objects.filter(pk=handoff.pk).update(assessment=assessment, assessment_status=AssessmentStatus.READY)
     handoff.refresh_from_db()
     push_frame(events.queue_group(handoff.account_id), events.handoff_updated_frame(handoff))
     expect(card.locator("[data-assessment]")).to_have_text("Assessment ready")
@@ -95,8 +109,14 @@ def test_escalate_pick_up_and_everyone_is_told(browsers, acme_tech, acme_senior,
     expect(steps.nth(0)).to_contain_text("Did not work")
     expect(steps.nth(1)).to_contain_text("Inconclusive")
     expect(context).to_contain_text("Stale token in the Web Account Manager")
-    expect(context).to_contain_text("Confidence 74%")
+    # The level, in its colour, not a percentage; each suggestion links the session it comes from.
+    expect(context.locator("[data-confidence-level]")).to_have_text("High confidence")
+    expect(context.locator("[data-confidence-level]")).to_have_class(re.compile(r"\bpill-conf-high\b"))
+    expect(context).not_to_contain_text("81%")
     expect(context.get_by_role("heading", name="Suggested next steps")).to_be_visible()
+    sources = context.locator("[data-suggestion-source]")
+    expect(sources).to_have_count(2)
+    expect(sources.first).to_have_attribute("href", f"/pilot/{assessment['similar_sessions'][0]['id']}")
     # Presence: the second engineer's card shows who is looking at it.
     expect(sue_card.locator("[data-presence]")).to_have_text("Sam Senior is viewing")
     screenshot(sam, "context-screen.png")
@@ -105,11 +125,20 @@ def test_escalate_pick_up_and_everyone_is_told(browsers, acme_tech, acme_senior,
     context.get_by_role("button", name="Start here").click()
     expect(sam).to_have_url(re.compile(rf"/pilot/{session_id}$"))
     expect(sam.get_by_text("You're on it.")).to_be_visible()
-    chips = sam.get_by_role("group", name="Suggested next steps")
-    expect(chips.get_by_role("button")).to_have_count(3)
+    # A chip is a next step to try: it fills "Log a step"; its "To chat" button the message box.
+    step_form = sam.locator(".step-form")
+    chips = step_form.get_by_role("group", name="Suggested next steps")
+    expect(chips.locator("[data-chip]")).to_have_count(3)
     first_step = "Check the Entra ID sign-in logs for this user"
-    chips.get_by_role("button", name=first_step).click()
-    expect(sam.get_by_role("textbox", name="Message", exact=True)).to_have_value(first_step)
+    chips.get_by_role("button", name=first_step, exact=True).click()
+    action = sam.get_by_role("textbox", name="What did you try?")
+    expect(action).to_have_value(first_step)
+    expect(action).to_be_focused()
+    expect(sam.get_by_role("textbox", name="Message", exact=True)).to_have_value("")
+    second_step = "Sign out of Office and clear the AAD broker plugin cache"
+    chips.get_by_role("button", name=f"Put in the message box: {second_step}").click()
+    expect(sam.get_by_role("textbox", name="Message", exact=True)).to_have_value(second_step)
+    expect(action).to_have_value(first_step)
     expect(sam.get_by_role("button", name="Context")).to_be_visible()
     wait_live(sam)
     screenshot(sam, "session-page.png")
