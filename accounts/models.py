@@ -6,6 +6,8 @@ from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.utils import timezone
+from knox.models import AbstractAuthToken, AuthTokenManager
+from knox.settings import CONSTANTS
 
 
 class Account(models.Model):
@@ -104,3 +106,45 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def is_account_admin(self):
         return self.role == Role.ADMIN and self.account_id is not None
+
+
+# --- Personal API tokens ------------------------------------------------------------------------
+
+class ApiTokenQuerySet(models.QuerySet):
+    def for_account(self, account):
+        """A token belongs to its user's account."""
+        if account is None:
+            return self.none()
+        return self.filter(user__account=account)
+
+
+class ApiTokenManager(AuthTokenManager.from_queryset(ApiTokenQuerySet)):
+    """knox's manager (`create(user, expiry=<timedelta>)` → (token, key)) with `for_account`."""
+
+
+class ApiToken(AbstractAuthToken):
+    """A personal API token: knox's token model, swapped in by `settings.KNOX_TOKEN_MODEL`
+    (knox's supported extension point), with a public id, a name and when it was last used.
+
+    Only the SHA-512 `digest` of the key is stored; `token_key` (the key's first 15 characters) is
+    shown as its prefix so people can tell their tokens apart. knox made the digest the primary key;
+    here it is a unique column and the public id is a UUID like every other object's.
+    `last_used_at` is written at most once a minute per token (accounts/auth.py)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    digest = models.CharField(max_length=CONSTANTS.DIGEST_LENGTH, unique=True)
+    name = models.CharField(max_length=100, default="CLI")
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ApiTokenManager()
+
+    class Meta:
+        ordering = ["-created"]
+        verbose_name = "API token"
+
+    def __str__(self):
+        return f"{self.name} ({self.token_key}…)"
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expiry is not None and self.expiry <= timezone.now()

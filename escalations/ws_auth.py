@@ -25,10 +25,10 @@ from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_K
 from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
-from knox.auth import TokenAuthentication
-from knox.models import AuthToken
 from rest_framework import exceptions
 
+from accounts.auth import TokenAuthentication
+from accounts.models import ApiToken
 from escalations import events
 
 
@@ -127,7 +127,7 @@ def check(authority: Authority) -> tuple[int, str] | None:
     if user is None or not user.is_active:
         return events.CLOSE_SIGNED_OUT, "deactivated"
     if authority.token_digest is not None:
-        token = AuthToken.objects.filter(digest=authority.token_digest, user_id=user.pk).only("expiry").first()
+        token = ApiToken.objects.filter(digest=authority.token_digest, user_id=user.pk).only("expiry").first()
         if token is None or (token.expiry is not None and token.expiry <= timezone.now()):
             return events.CLOSE_SIGNED_OUT, "token_revoked"
     if user.role != authority.role or (str(user.account_id) if user.account_id else None) != authority.account_id:

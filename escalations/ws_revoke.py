@@ -21,8 +21,8 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_out
 from django.db.models.signals import post_delete, post_save, pre_save
-from knox.models import AuthToken
 
+from accounts.models import ApiToken
 from escalations import events
 
 WATCHED = {"is_active", "role", "account", "account_id", "password"}
@@ -74,5 +74,5 @@ def connect() -> None:
     pre_save.connect(_remember, sender=user_model, dispatch_uid="ws_revoke.remember")
     post_save.connect(_compare, sender=user_model, dispatch_uid="ws_revoke.compare")
     post_delete.connect(_deleted, sender=user_model, dispatch_uid="ws_revoke.deleted")
-    post_delete.connect(_token_deleted, sender=AuthToken, dispatch_uid="ws_revoke.token_deleted")
+    post_delete.connect(_token_deleted, sender=ApiToken, dispatch_uid="ws_revoke.token_deleted")
     user_logged_out.connect(_logged_out, dispatch_uid="ws_revoke.logged_out")

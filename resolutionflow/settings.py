@@ -249,7 +249,8 @@ AXES_VERBOSE = False  # no banner at every process start; failures and lockouts 
 # --- REST API ----------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "knox.auth.TokenAuthentication",
+        # knox's, doing constant work per request (accounts/auth.py).
+        "accounts.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["accounts.permissions.IsAccountMember"],
@@ -273,10 +274,13 @@ REST_FRAMEWORK = {
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 REST_KNOX = {
-    # Personal API tokens do not expire; they are revoked by deleting them.
+    # Personal API tokens expire only when their owner gave them an expiry; they are revoked by
+    # deleting them (the API tokens page, /api/v1/tokens).
     "TOKEN_TTL": None,
     "AUTH_HEADER_PREFIX": "Token",
 }
+# knox's token model, swapped for ours: a public id, a name, when it was last used (accounts/models.py).
+KNOX_TOKEN_MODEL = "accounts.ApiToken"
 SPECTACULAR_SETTINGS = {
     "TITLE": "ResolutionFlow API",
     "DESCRIPTION": "Escalation Mode: FlowPilot sessions, handoffs, the queue, notifications, analytics.",

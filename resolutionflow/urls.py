@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from accounts.api import MeView, UserList
+from accounts.api import ApiTokenDetail, ApiTokenList, MeView, UserList
 from analytics import api as analytics_api
 from escalations import api as esc
 from notifications import api as notes
@@ -13,6 +13,8 @@ from resolutionflow.metrics import metrics_view
 api_v1 = [
     path("me", MeView.as_view(), name="me"),
     path("users", UserList.as_view(), name="user-list"),
+    path("tokens", ApiTokenList.as_view(), name="token-list"),
+    path("tokens/<str:token_id>", ApiTokenDetail.as_view(), name="token-detail"),
     path("sessions", esc.SessionListCreate.as_view(), name="session-list"),
     path("sessions/<str:session_id>", esc.SessionDetail.as_view(), name="session-detail"),
     path("sessions/<str:session_id>/steps", esc.SessionSteps.as_view(), name="session-steps"),
@@ -49,6 +51,7 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("admin/", admin.site.urls),
     path("analytics/", include("analytics.urls")),
+    path("settings/tokens/", include("accounts.urls")),
     path("settings/notifications", notification_views.notification_settings, name="notification-settings"),
     path("settings/integrations/", notification_views.integrations, name="integrations"),
     path("settings/integrations/<str:kind>/<str:target_id>/test", notification_views.integration_test,

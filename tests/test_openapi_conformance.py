@@ -26,7 +26,7 @@ from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
-from accounts.services import api_token_create
+from accounts.services import api_token_create, api_token_issue
 from notifications.models import Delivery, DeliveryStatus, Notification, WebhookEndpoint
 from tests.helpers import add_step, escalate, make_session, run_fanouts
 
@@ -56,7 +56,7 @@ def in_process_wsgi(monkeypatch, acme_world):
 def acme_world(api, acme_tech, acme_senior, acme_admin):
     """Acme's objects of every kind an API path names: sessions (open, escalated, handed off,
     resolved), handoffs (one to the queue, one to the engineer), notifications, a webhook and its
-    deliveries."""
+    deliveries, spare API tokens."""
     tech = api(acme_tech)
     session = make_session(tech)
     add_step(tech, session["id"])
@@ -87,6 +87,9 @@ def acme_world(api, acme_tech, acme_senior, acme_admin):
                          .order_by("created_at").values_list("pk", flat=True)],
         "webhook": [str(webhook.pk)],
         "delivery": [str(d.pk) for d in deliveries],
+        # API tokens that no caller authenticates with (revoking one must not log the caller out):
+        # the technician's, the engineer's, the admin's.
+        "token": [str(api_token_issue(user=user, name="Spare")[0].pk) for user in (acme_tech, acme_senior, acme_admin)],
         "tokens": {"acme_tech": api_token_create(user=acme_tech), "acme_senior": api_token_create(user=acme_senior),
                    "acme_admin": api_token_create(user=acme_admin)},
         "calls": 0,
@@ -117,6 +120,8 @@ DATA_DEPENDENT_400 = [
     # The URL must be one Django's URLValidator accepts, of a host with public addresses only.
     ("/api/v1/webhooks", "the URL must be a valid http(s) URL of a public host"),
     ("/api/v1/webhooks/{webhook_id}", "PATCH: the URL must be a valid http(s) URL of a public host"),
+    # A token's expiry must be in the future (and have a time zone).
+    ("/api/v1/tokens", "expires_at must be a time zone's time in the future"),
 ]
 
 

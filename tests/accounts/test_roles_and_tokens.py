@@ -3,9 +3,9 @@ import io
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from knox.models import AuthToken
 from rest_framework.test import APIClient
 
+from accounts.models import ApiToken
 from accounts.services import api_tokens_revoke
 from tests.helpers import escalate, make_session
 
@@ -48,7 +48,7 @@ def test_create_api_token_prints_a_working_token_as_its_last_line(acme_tech):
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     assert client.get("/api/v1/me").json()["email"] == "tech@acme.test"
-    token = AuthToken.objects.get(user=acme_tech)
+    token = ApiToken.objects.get(user=acme_tech)
     assert key not in (token.digest, token.token_key)  # stored hashed
 
 

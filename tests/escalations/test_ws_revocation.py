@@ -19,9 +19,9 @@ from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.utils import timezone
-from knox.models import AuthToken
 from websockets.exceptions import ConnectionClosed
 
+from accounts.models import ApiToken
 from accounts.services import api_token_create
 from escalations import events, ws_auth
 from tests.helpers import browser_client, recv_json, recv_types, ws_connect
@@ -157,7 +157,7 @@ def test_deleting_a_token_closes_the_sockets_it_opened_and_no_other(live_asgi, a
     kept = _token_socket(live_asgi, acme_senior, kept_key)
     browser = _cookie_socket(live_asgi, _cookie(acme_senior))
 
-    committed(AuthToken.objects.get(digest=_token_digest(doomed_key)).delete)
+    committed(ApiToken.objects.get(digest=_token_digest(doomed_key)).delete)
     handoff = _escalate(live_asgi, acme_tech)
 
     _closed_with(doomed, 4401)
@@ -257,8 +257,8 @@ def test_a_ping_closes_with_4403_after_a_silent_role_change(live_asgi, acme_seni
 def test_a_ping_closes_a_socket_whose_token_is_gone_or_expired(live_asgi, acme_senior):
     gone_key, expired_key = api_token_create(user=acme_senior), api_token_create(user=acme_senior)
     gone, expired = _token_socket(live_asgi, acme_senior, gone_key), _token_socket(live_asgi, acme_senior, expired_key)
-    AuthToken.objects.filter(digest=_token_digest(gone_key))._raw_delete("default")  # no signal
-    AuthToken.objects.filter(digest=_token_digest(expired_key)).update(expiry=timezone.now() - timedelta(seconds=1))
+    ApiToken.objects.filter(digest=_token_digest(gone_key))._raw_delete("default")  # no signal
+    ApiToken.objects.filter(digest=_token_digest(expired_key)).update(expiry=timezone.now() - timedelta(seconds=1))
     for ws in (gone, expired):
         _ping(ws)
         _closed_with(ws, 4401)

@@ -128,7 +128,7 @@ def seed(*, reseed: bool) -> None:
         print("Deleting the previous seed...")
         with connection.cursor() as cur:
             cur.execute("TRUNCATE analytics_baselinesample, escalations_handoff, escalations_pilotsession, "
-                        "knox_authtoken, accounts_user, accounts_account CASCADE")
+                        "accounts_apitoken, accounts_user, accounts_account CASCADE")
     started = time.perf_counter()
     sql = SEED_SQL.format(accounts=ACCOUNTS, big=BIG_ACCOUNT_HANDOFFS, total=TOTAL_HANDOFFS, days=DAYS)
     with connection.cursor() as cur:

@@ -1,3 +1,4 @@
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import User
@@ -9,14 +10,19 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("email")
+        parser.add_argument("--name", default="CLI",
+                            help="What the token is for, as its owner sees it on the API tokens page (default: CLI).")
 
-    def handle(self, *args, email, **options):
+    def handle(self, *args, email, name, **options):
         try:
             user = User.objects.get(email__iexact=email.strip())
         except User.DoesNotExist:
             raise CommandError(f"No user with email {email!r}.") from None
         if not user.is_active:
             raise CommandError(f"User {email!r} is inactive.")
-        key = api_token_create(user=user)
+        try:
+            key = api_token_create(user=user, name=name)
+        except ValidationError as exc:
+            raise CommandError(" ".join(exc.messages)) from None
         self.stderr.write(f"API token for {user.email} (shown once; use 'Authorization: Token <key>'):")
         self.stdout.write(key)
