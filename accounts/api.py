@@ -7,6 +7,7 @@ from rest_framework.views import APIView
 from accounts.models import ApiToken, Role, User
 from accounts.selectors import api_token_get, api_tokens_visible_to
 from accounts.services import TOKEN_NAME_MAX_LENGTH, api_token_issue, api_token_revoke
+from accounts.time_zones import effective_time_zone_name
 
 
 class AccountRefSerializer(serializers.Serializer):
@@ -14,12 +15,22 @@ class AccountRefSerializer(serializers.Serializer):
     name = serializers.CharField()
 
 
+class MeAccountSerializer(AccountRefSerializer):
+    time_zone = serializers.CharField(help_text="The account's IANA time zone: the days of its analytics.")
+
+
 class MeSerializer(serializers.ModelSerializer):
-    account = AccountRefSerializer()
+    account = MeAccountSerializer()
+    time_zone = serializers.SerializerMethodField(
+        help_text="The IANA time zone the user's pages show (their own choice, else the account's). "
+                  "Timestamps in the API are UTC whatever it is.")
 
     class Meta:
         model = User
-        fields = ["id", "email", "name", "role", "account"]
+        fields = ["id", "email", "name", "role", "account", "time_zone"]
+
+    def get_time_zone(self, user) -> str:
+        return effective_time_zone_name(user)
 
 
 class UserRefSerializer(serializers.ModelSerializer):

@@ -9,6 +9,9 @@ from django.utils import timezone
 from knox.models import AbstractAuthToken, AuthTokenManager
 from knox.settings import CONSTANTS
 
+from accounts.time_zones import DEFAULT_TIME_ZONE, validate_time_zone
+from accounts.time_zones import MAX_LENGTH as MAX_TIME_ZONE_LENGTH
+
 
 class Account(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -16,6 +19,10 @@ class Account(models.Model):
     slug = models.SlugField(max_length=80, unique=True)
     # Minutes an escalation may wait unclaimed before the account's admins are re-notified.
     escalation_renotify_minutes = models.PositiveIntegerField(default=10)
+    # IANA zone of the account's analytics days and its members' pages (accounts.time_zones).
+    time_zone = models.CharField(max_length=MAX_TIME_ZONE_LENGTH, default=DEFAULT_TIME_ZONE,
+                                 validators=[validate_time_zone],
+                                 help_text="IANA name, e.g. Australia/Sydney: the account's days and times.")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -79,6 +86,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(default=False)
     email_notifications = models.BooleanField(default=True, help_text="Send me an email for escalations.")
     chat_mentions = models.BooleanField(default=True, help_text="Mention me in Slack/Teams messages.")
+    # The user's own zone for the pages they see; blank: the account's (accounts.time_zones).
+    time_zone = models.CharField(max_length=MAX_TIME_ZONE_LENGTH, blank=True, validators=[validate_time_zone],
+                                 help_text="IANA name; blank: use the account's time zone.")
     date_joined = models.DateTimeField(default=timezone.now)
 
     objects = UserManager()

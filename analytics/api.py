@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -12,19 +12,21 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsStaffRole
+from accounts.time_zones import account_time_zone_name, zone
 from analytics import metrics
 
 
-def latest_day() -> date:
-    """The last day a range may name: tomorrow (UTC), so a client a timezone ahead can ask for
-    its "today". Later days hold nothing, and 9999-12-31 + 1 day overflowed (issue #10)."""
-    return timezone.now().astimezone(UTC).date() + timedelta(days=1)
+def latest_day(time_zone: str = "UTC") -> date:
+    """The last day a range may name: tomorrow in the account's zone, so a client a day ahead can
+    ask for its "today". Later days hold nothing, and 9999-12-31 + 1 day overflowed (issue #10)."""
+    return timezone.now().astimezone(zone(time_zone)).date() + timedelta(days=1)
 
 
 class WindowQuerySerializer(serializers.Serializer):
     """`?period=7d|30d|90d` (default 30d), or an explicit `start`/`end` pair of ISO dates (both
-    inclusive, UTC days), which takes precedence over `period`. Dates lie between
-    `metrics.EARLIEST_DAY` and tomorrow; a range covers at most `metrics.MAX_RANGE_DAYS` days."""
+    inclusive, days of the account's time zone), which takes precedence over `period`. Dates lie
+    between `metrics.EARLIEST_DAY` and tomorrow; a range covers at most `metrics.MAX_RANGE_DAYS` days.
+    Context: `time_zone` (the account's)."""
 
     period = serializers.ChoiceField(
         choices=list(metrics.PERIODS), required=False, default=metrics.DEFAULT_PERIOD,
@@ -34,7 +36,7 @@ class WindowQuerySerializer(serializers.Serializer):
     end = serializers.DateField(required=False, input_formats=["iso-8601"])
 
     def _in_bounds(self, value: date) -> date:
-        latest = latest_day()
+        latest = latest_day(self.context.get("time_zone", "UTC"))
         if not metrics.EARLIEST_DAY <= value <= latest:
             raise ValidationError(f"Use a date between {metrics.EARLIEST_DAY.isoformat()} and {latest.isoformat()}.")
         return value
@@ -57,21 +59,25 @@ class WindowQuerySerializer(serializers.Serializer):
         return attrs
 
 
-def parse_window(params, *, now: datetime | None = None) -> metrics.Window:
-    """The window a request asks for; ValidationError (400, field → messages) for bad values."""
+def parse_window(params, *, account=None, now: datetime | None = None) -> metrics.Window:
+    """The window a request asks for, in days of `account`'s time zone; ValidationError (400,
+    field → messages) for bad values."""
+    time_zone = account_time_zone_name(account)
     serializer = WindowQuerySerializer(data={k: params.get(k) for k in ("period", "start", "end")
-                                             if params.get(k) not in (None, "")})
+                                             if params.get(k) not in (None, "")},
+                                       context={"time_zone": time_zone})
     serializer.is_valid(raise_exception=True)
     data = serializer.validated_data
     if data.get("start"):
-        return metrics.window_for_dates(data["start"], data["end"])
-    return metrics.window_for_period(data["period"], now=now)
+        return metrics.window_for_dates(data["start"], data["end"], time_zone=time_zone)
+    return metrics.window_for_period(data["period"], now=now, time_zone=time_zone)
 
 
 # --- Response shape (also the OpenAPI document) -------------------------------------------------
 
 class PeriodSerializer(serializers.Serializer):
-    start = serializers.DateTimeField(help_text="Inclusive, UTC midnight of the first day.")
+    start = serializers.DateTimeField(help_text="Inclusive: the first day's midnight in the account's time zone "
+                                                "(given in UTC).")
     end = serializers.DateTimeField(help_text="Exclusive: now for 7d/30d/90d, midnight after `end` for a range.")
 
 
@@ -117,12 +123,14 @@ class EscalationAnalytics(APIView):
         operation_id="analytics_escalations",
         parameters=[
             OpenApiParameter("period", str, enum=list(metrics.PERIODS), default=metrics.DEFAULT_PERIOD),
-            OpenApiParameter("start", date, description="ISO date, inclusive; needs `end`."),
-            OpenApiParameter("end", date, description="ISO date, inclusive; needs `start`."),
+            OpenApiParameter("start", date, description="ISO date, inclusive, a day of the account's time zone; "
+                                                        "needs `end`."),
+            OpenApiParameter("end", date, description="ISO date, inclusive, a day of the account's time zone; "
+                                                      "needs `start`."),
         ],
         responses=EscalationAnalyticsSerializer,
     )
     def get(self, request):
-        window = parse_window(request.query_params)
+        window = parse_window(request.query_params, account=request.user.account)
         figures = metrics.escalation_analytics(account=request.user.account, window=window)
         return Response(EscalationAnalyticsSerializer(figures).data)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 
 from django.db import connection
 from django.db.models import Count, F, OuterRef, Q, Subquery
@@ -28,7 +28,8 @@ from django.db.models.sql import Query
 from django.utils import timezone
 
 from accounts.models import Account
-from analytics.days import DAY_ZONE, day_end, day_of, day_of_sql, day_start, day_start_sql
+from accounts.time_zones import account_time_zone_name, zone
+from analytics.days import day_end, day_of, day_of_sql, day_start, day_start_sql
 from analytics.models import BaselineSample
 from analytics.sql import (
     DurationPercentile,
@@ -49,14 +50,19 @@ EARLIEST_DAY = date(2000, 1, 1)
 
 @dataclass(frozen=True)
 class Window:
-    """A range of whole UTC days. `start` is inclusive; `end` is exclusive (or "now" for the
-    rolling presets, whose last day is today)."""
+    """A range of whole days of the zone `time_zone` (the account's: `analytics.days`). `start` is
+    inclusive; `end` is exclusive (or "now" for the rolling presets, whose last day is today)."""
 
     start: datetime
     end: datetime
     first_day: date
     last_day: date
     period: str  # "7d" | "30d" | "90d" | "custom"
+    time_zone: str = "UTC"  # a validated IANA name (accounts.time_zones)
+
+    @property
+    def zone(self) -> tzinfo:
+        return zone(self.time_zone)
 
     @property
     def days(self) -> int:
@@ -66,24 +72,24 @@ class Window:
         return [self.first_day + timedelta(days=i) for i in range(self.days)]
 
 
-def _midnight(day: date) -> datetime:
-    return day_start(day)
-
-
-def window_for_period(period: str = DEFAULT_PERIOD, *, now: datetime | None = None) -> Window:
-    """`7d`: today and the six days before it (UTC), up to `now`."""
+def window_for_period(period: str = DEFAULT_PERIOD, *, now: datetime | None = None,
+                      time_zone: str = "UTC") -> Window:
+    """`7d`: today and the six days before it (days of `time_zone`), up to `now`."""
     now = now or timezone.now()
-    today = day_of(now)
+    tz = zone(time_zone)
+    today = day_of(now, tz)
     first = today - timedelta(days=PERIODS[period] - 1)
-    return Window(start=_midnight(first), end=now, first_day=first, last_day=today, period=period)
+    return Window(start=day_start(first, tz), end=now, first_day=first, last_day=today, period=period,
+                  time_zone=time_zone)
 
 
-def window_for_dates(first_day: date, last_day: date) -> Window:
-    """Both days inclusive."""
+def window_for_dates(first_day: date, last_day: date, *, time_zone: str = "UTC") -> Window:
+    """Both days inclusive, days of `time_zone`."""
     if last_day < first_day:
         raise ValueError("end is before start")
-    return Window(start=_midnight(first_day), end=_midnight(last_day + timedelta(days=1)),
-                  first_day=first_day, last_day=last_day, period="custom")
+    tz = zone(time_zone)
+    return Window(start=day_start(first_day, tz), end=day_end(last_day, tz),
+                  first_day=first_day, last_day=last_day, period="custom", time_zone=time_zone)
 
 
 # --- Shared expressions ------------------------------------------------------------------------
@@ -112,8 +118,8 @@ def _round(value, digits):
 # --- Queue page metric card --------------------------------------------------------------------
 
 def queue_summary(*, account, now: datetime | None = None) -> dict:
-    """The escalation queue's metric card: claims made today (UTC) and in the last 7 days
-    (the `7d` window: today and the six days before).
+    """The escalation queue's metric card: claims made today and in the last 7 days (the `7d`
+    window: today and the six days before), days of the account's time zone.
 
     Cohort by *claim time* (what a queue watcher means by "claimed today"), unlike the analytics
     endpoint, which follows escalations created in its period. Self-claims are left out.
@@ -123,8 +129,8 @@ def queue_summary(*, account, now: datetime | None = None) -> dict:
      "period": {... same for the last 7 days ...}}
     """
     now = now or timezone.now()
-    week = window_for_period("7d", now=now)
-    today = Q(claimed_at__gte=_midnight(week.last_day))
+    week = window_for_period("7d", now=now, time_zone=account_time_zone_name(account))
+    today = Q(claimed_at__gte=day_start(week.last_day, week.zone))
     acted = HAS_FIRST_ACTION & Q(first_action_at__lte=now)
     row = (
         Handoff.objects.for_account(account)
@@ -239,10 +245,10 @@ def _trend_aggregates() -> dict:
 
 
 def _daily_rows(*, account, window: Window) -> list[dict]:
-    """The ORM query of the trend: GROUP BY the UTC day."""
+    """The ORM query of the trend: GROUP BY the day in the window's zone."""
     return list(
         _in_window(Handoff.objects.for_account(account), window)
-        .annotate(day=TruncDate("created_at", tzinfo=DAY_ZONE))
+        .annotate(day=TruncDate("created_at", tzinfo=window.zone))
         .values("day")
         .annotate(**_trend_aggregates())
         .order_by("day")
@@ -302,7 +308,7 @@ def _direct_statement(parts: tuple[str, ...]) -> str:
     - trend: a LATERAL subquery per UTC day of the window, each its own index range, so the
       window is never sorted by day; arrays in day order.
 
-    Parameters: account, start, end, first_day, last_day. docs/performance.md has the EXPLAIN."""
+    Parameters: account, start, end, zone, first_day, last_day. docs/performance.md has the EXPLAIN."""
     h = '"escalations_handoff"'
     counted, acted = _handoff_condition("counted_claim"), _handoff_condition("first_action")
     in_window = (f"{h}.\"account_id\" = %(account)s AND {h}.\"created_at\" >= %(start)s"
@@ -363,7 +369,8 @@ def _first_live_day(window: Window, today: date) -> date:
     that is still being written), or the window's last day when the window ends before that day
     does (`7d`/`30d`/`90d` end now). Days before it come from `analytics_handoffday` unless a
     `HandoffChange` says they moved since their refresh."""
-    whole_until = window.last_day + timedelta(days=1) if window.end >= day_end(window.last_day) else window.last_day
+    whole_until = (window.last_day + timedelta(days=1) if window.end >= day_end(window.last_day, window.zone)
+                   else window.last_day)
     return max(window.first_day, min(whole_until, today))
 
 
@@ -424,7 +431,7 @@ def _postgresql_statement(parts: tuple[str, ...]) -> str:
     - trend: the days' own counts and medians; days without a row are 0 and null (`_trend`).
     - baseline: the account's manual samples, as `baseline_summary` (a handful of rows).
 
-    Parameters: account, start, end, first_day, first_live, rolled_end (the start of `first_live`),
+    Parameters: account, start, end, zone, first_day, first_live, rolled_end (the start of `first_live`),
     live_days (`first_live` to the window's last day: two days at most, today and tomorrow; an
     array, whose length the planner sees: with `generate_series`' default estimate of 1,000 days
     the plan cost passed `jit_above_cost` and JIT compiled for 2 s). One snapshot: a refresh that
@@ -493,10 +500,10 @@ def _postgresql_figures(*, account, window: Window, parts: tuple[str, ...], dire
                         today: date | None = None) -> dict:
     """The raw figures of `parts` in one round trip (see `_postgresql_statement`; `direct`: without
     the rollups, `_direct_statement`). `today`: the first day never taken from the rollups."""
-    first_live = _first_live_day(window, today or day_of(timezone.now()))
-    params = {"account": account.pk, "start": window.start, "end": window.end,
+    first_live = _first_live_day(window, today or day_of(timezone.now(), window.zone))
+    params = {"account": account.pk, "start": window.start, "end": window.end, "zone": window.time_zone,
               "first_day": window.first_day, "last_day": window.last_day,
-              "first_live": first_live, "rolled_end": day_start(first_live),
+              "first_live": first_live, "rolled_end": day_start(first_live, window.zone),
               "live_days": [first_live + timedelta(days=i) for i in range((window.last_day - first_live).days + 1)]}
     with connection.cursor() as cursor:
         cursor.execute(_direct_statement(parts) if direct else _postgresql_statement(parts), params)
@@ -601,35 +608,40 @@ def pilot_verdict(*, account, now: datetime | None = None, figures: dict | None 
     first = (Handoff.objects.for_account(account).order_by("created_at")
              .values_list("created_at", flat=True).first())
     if figures is None:
-        figures = escalation_analytics(account=account, window=window_for_period(VERDICT_PERIOD, now=now),
-                                       trend=False)
+        window = window_for_period(VERDICT_PERIOD, now=now, time_zone=account_time_zone_name(account))
+        figures = escalation_analytics(account=account, window=window, trend=False)
     return _verdict(account=account, first_escalation_at=first, figures=figures, now=now)
 
 
 def pilot_scorecard(*, now: datetime | None = None) -> list[PilotVerdict]:
-    """Every account's verdict side by side (platform operators). Four queries whatever the number
-    of accounts: accounts with their first escalation, the 30-day aggregates and resolved counts
-    grouped by account, the baselines grouped by account."""
+    """Every account's verdict side by side (platform operators), each over the trailing 30 days of
+    its own time zone, as its analytics page. Queries: accounts with their first escalation, the
+    baselines grouped by account, and per time zone in use the 30-day aggregates and resolved
+    counts grouped by account: four with one zone, whatever the number of accounts."""
     now = now or timezone.now()
-    window = window_for_period(VERDICT_PERIOD, now=now)
     first = Handoff.objects.filter(account=OuterRef("pk")).order_by("created_at").values("created_at")[:1]
-    accounts = Account.objects.annotate(first_escalation_at=Subquery(first)).order_by("name")
-    raw_by_account = {
-        row["account"]: row
-        for row in _in_window(Handoff.objects.all(), window).values("account").annotate(**_handoff_aggregates())
-        .order_by()
-    }
+    accounts = list(Account.objects.annotate(first_escalation_at=Subquery(first)).order_by("name"))
+    windows, raw_by_account, resolved_by_account = {}, {}, {}
+    zones = sorted({account_time_zone_name(account) for account in accounts})
+    for time_zone in zones:
+        window = windows[time_zone] = window_for_period(VERDICT_PERIOD, now=now, time_zone=time_zone)
+        in_zone = Handoff.objects.all() if len(zones) == 1 else Handoff.objects.filter(account__time_zone=time_zone)
+        raw_by_account.update(
+            (row["account"], row)
+            for row in _in_window(in_zone, window).values("account").annotate(**_handoff_aggregates()).order_by()
+        )
+        resolved_by_account.update(
+            _resolved_after_claim(in_zone, window).values("account").annotate(n=Count("pk"))
+            .values_list("account", "n").order_by()
+        )
     baseline_by_account = {
         row["account"]: row
         for row in BaselineSample.objects.values("account").annotate(**_baseline_aggregates()).order_by()
     }
-    resolved_by_account = dict(
-        _resolved_after_claim(Handoff.objects.all(), window).values("account").annotate(n=Count("pk"))
-        .values_list("account", "n").order_by()
-    )
     empty_raw = dict.fromkeys(_handoff_aggregates())
     verdicts = []
     for account in accounts:
+        window = windows[account_time_zone_name(account)]
         b = baseline_by_account.get(account.pk, {"median": None, "samples": 0})
         baseline = {"median_seconds": _round(b["median"], 3), "samples": b["samples"]}
         raw = {**raw_by_account.get(account.pk, empty_raw), "resolved_after_claim": resolved_by_account.get(account.pk)}

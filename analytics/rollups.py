@@ -23,9 +23,8 @@ import zlib
 from datetime import date
 
 from django.db import connection, transaction
-from django.utils import timezone
 
-from analytics.days import day_end, day_of, day_of_sql, day_start, day_start_sql
+from analytics.days import ACCOUNT_ZONE_SQL, day_of_sql, day_start_sql
 from analytics.metrics import _day_summary_sql
 
 log = logging.getLogger(__name__)
@@ -45,11 +44,17 @@ def enabled() -> bool:
 def _refresh_statement() -> str:
     """Fold the day's changes into its row, in one statement (one snapshot): delete the changes
     this snapshot sees, summarise the handoffs this snapshot sees. A change committed later is not
-    deleted, so the day stays stale until the next refresh. A day without handoffs has no row."""
-    summary = _day_summary_sql("%(lo)s", "%(hi)s")
+    deleted, so the day stays stale until the next refresh. A day without handoffs has no row.
+
+    The day's bounds come from the account's time zone as this snapshot sees it, so a refresh
+    racing a zone change (whose trigger marks every day stale, analytics migration 0003) builds
+    its row in the zone whose changes it folds."""
+    summary = _day_summary_sql("(SELECT lo FROM bounds)", "(SELECT hi FROM bounds)")
+    lo, hi = day_start_sql("%(day)s::date", ACCOUNT_ZONE_SQL), day_start_sql("%(day)s::date + 1", ACCOUNT_ZONE_SQL)
     return (
-        "WITH folded AS (DELETE FROM \"analytics_handoffchange\" WHERE \"account_id\" = %(account)s"
-        " AND \"created_at\" >= %(lo)s AND \"created_at\" < %(hi)s),"
+        f"WITH bounds AS MATERIALIZED (SELECT {lo} AS lo, {hi} AS hi),"
+        " folded AS (DELETE FROM \"analytics_handoffchange\" WHERE \"account_id\" = %(account)s"
+        " AND \"created_at\" >= (SELECT lo FROM bounds) AND \"created_at\" < (SELECT hi FROM bounds)),"
         f" summary AS ({summary}),"
         " kept AS (INSERT INTO \"analytics_handoffday\" (\"account_id\", \"day\", \"escalations\", \"ttc_keys\","
         " \"ttfa_keys\", \"resolved\", \"resolved_early\", \"ttfa_median\", \"refreshed_at\")"
@@ -73,22 +78,28 @@ def refresh_day(*, account_id, day: date) -> None:
     lock, so under READ COMMITTED its snapshot includes whatever the previous holder committed.
     Writers never take this lock."""
     key = zlib.crc32(f"{account_id}:{day.isoformat()}".encode()) - 2**31
-    params = {"account": account_id, "day": day, "lo": day_start(day), "hi": day_end(day)}
+    params = {"account": account_id, "day": day}
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_CLASS, key])
         cursor.execute(_refresh_statement(), params)
 
 
 def stale_days(*, account_id=None, before: date | None = None, limit: int | None = None) -> list[tuple]:
-    """(account id, day) of the days before `before` (default: today) that have a `HandoffChange`,
-    newest first (the days a page shows most)."""
-    before = before or day_of(timezone.now())
-    where, params = ["\"created_at\" < %(before)s"], {"before": day_start(before)}
+    """(account id, day) of the days before `before` (default: each account's today) that have a
+    `HandoffChange`, newest first (the days a page shows most). Days of each account's time zone
+    (a deleted account's leftover changes: UTC; their refresh drops them)."""
+    zone = "COALESCE(account.\"time_zone\", 'UTC')"
+    day = day_of_sql('change."created_at"', zone)
+    if before is None:
+        where, params = [f"{day} < {day_of_sql('now()', zone)}"], {}
+    else:
+        where, params = [f"{day} < %(before)s"], {"before": before}
     if account_id is not None:
-        where.append("\"account_id\" = %(account)s")
+        where.append("change.\"account_id\" = %(account)s")
         params["account"] = account_id
-    sql = (f"SELECT DISTINCT \"account_id\", {day_of_sql('created_at')} AS day FROM \"analytics_handoffchange\""
-           f" WHERE {' AND '.join(where)} ORDER BY day DESC, \"account_id\"")
+    sql = (f"SELECT DISTINCT change.\"account_id\", {day} AS day FROM \"analytics_handoffchange\" change"
+           " LEFT JOIN \"accounts_account\" account ON account.\"id\" = change.\"account_id\""
+           f" WHERE {' AND '.join(where)} ORDER BY day DESC, change.\"account_id\"")
     if limit is not None:
         sql += f" LIMIT {int(limit)}"
     with connection.cursor() as cursor:
@@ -108,16 +119,20 @@ def refresh_stale(*, account_id=None, limit: int | None = None, before: date | N
 
 def mark_all(*, account_id=None) -> None:
     """Make every day with handoffs, and every existing row, stale (one change each): the start of
-    a full rebuild (after a change to `analytics.days` or to what a row holds)."""
-    account_filter = "WHERE \"account_id\" = %(account)s" if account_id is not None else ""
-    row_start = day_start_sql('"day"')
+    a full rebuild (after a change to `analytics.days` or to what a row holds). Days of each
+    account's time zone; a row's change is at its day's start in that zone (a row built in another
+    zone is rebuilt or dropped). The trigger of analytics migration 0003 runs the same for one
+    account when its time zone changes."""
+    account_filter = "WHERE t.\"account_id\" = %(account)s" if account_id is not None else ""
+    zone = 'account."time_zone"'
+    join = 'JOIN "accounts_account" account ON account."id" = t."account_id"'
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO \"analytics_handoffchange\" (\"account_id\", \"created_at\")"
-            f" SELECT \"account_id\", MIN(\"created_at\") FROM \"escalations_handoff\" {account_filter}"
-            f" GROUP BY \"account_id\", {day_of_sql('created_at')}"
-            f" UNION ALL SELECT \"account_id\", {row_start} FROM \"analytics_handoffday\""
-            f" {account_filter}",
+            f" SELECT t.\"account_id\", MIN(t.\"created_at\") FROM \"escalations_handoff\" t {join}"
+            f" {account_filter} GROUP BY t.\"account_id\", {day_of_sql('t.created_at', zone)}"
+            f" UNION ALL SELECT t.\"account_id\", {day_start_sql('t.day', zone)} FROM \"analytics_handoffday\" t"
+            f" {join} {account_filter}",
             {"account": account_id},
         )
 

@@ -80,7 +80,7 @@ def _query(window: metrics.Window) -> str:
 def _page(request, *, baseline_form=None, status=200):
     account = request.user.account
     try:
-        window = parse_window(request.GET if request.method == "GET" else request.POST)
+        window = parse_window(request.GET if request.method == "GET" else request.POST, account=account)
     except ValidationError as exc:
         return render(request, "analytics/escalations.html", {
             "nav": "analytics", "error": _error_text(exc), "period_form": PeriodForm(request.GET),
@@ -122,9 +122,9 @@ def escalations_page(request):
 @require_GET
 @staff_required
 def escalations_csv(request):
-    """The daily series of the period, one row per day."""
+    """The daily series of the period, one row per day of the account's time zone."""
     try:
-        window = parse_window(request.GET)
+        window = parse_window(request.GET, account=request.user.account)
     except ValidationError as exc:
         return HttpResponse(_error_text(exc), status=400, content_type="text/plain; charset=utf-8")
     trend = metrics.daily_trend(account=request.user.account, window=window)
@@ -173,7 +173,7 @@ def baseline_delete(request, sample_id: int):
 def _back(request) -> str:
     url = reverse("analytics-escalations")
     try:
-        return f"{url}?{_query(parse_window(request.POST))}"
+        return f"{url}?{_query(parse_window(request.POST, account=request.user.account))}"
     except ValidationError:
         return url
 

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from accounts import time_zone_views
 from accounts.api import ApiTokenDetail, ApiTokenList, MeView, UserList
 from analytics import api as analytics_api
 from escalations import api as esc
@@ -53,6 +54,7 @@ urlpatterns = [
     path("analytics/", include("analytics.urls")),
     path("settings/tokens/", include("accounts.urls")),
     path("settings/notifications", notification_views.notification_settings, name="notification-settings"),
+    path("settings/time-zone", time_zone_views.time_zone_settings, name="time-zone-settings"),
     path("settings/integrations/", notification_views.integrations, name="integrations"),
     path("settings/integrations/<str:kind>/<str:target_id>/test", notification_views.integration_test,
          name="integration-test"),

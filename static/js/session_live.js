@@ -5,6 +5,7 @@
 // while the socket was down is missed. Everything untrusted goes in as text (dom.el).
 import { realtime } from "./realtime.js";
 import { csrfToken, el } from "./dom.js";
+import { formatLocalTime } from "./local_time.js";
 
 const STATUS_LABELS = {
   active: "Active",
@@ -25,8 +26,7 @@ function dropEmpty(list) {
 }
 
 function timeEl(iso, options) {
-  const when = new Date(iso);
-  return el("time", { datetime: iso }, Number.isNaN(when.getTime()) ? "" : when.toLocaleString([], options));
+  return el("time", { datetime: iso }, formatLocalTime(iso, options));
 }
 
 function nearBottom(list) {

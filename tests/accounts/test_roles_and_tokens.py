@@ -13,7 +13,8 @@ from tests.helpers import escalate, make_session
 def test_me_describes_the_user_and_account(api, acme_senior):
     body = api(acme_senior).get("/api/v1/me").json()
     assert body == {"id": str(acme_senior.pk), "email": "senior@acme.test", "name": "Sam Senior",
-                    "role": "engineer", "account": {"id": str(acme_senior.account_id), "name": "Acme MSP"}}
+                    "role": "engineer", "time_zone": "UTC",
+                    "account": {"id": str(acme_senior.account_id), "name": "Acme MSP", "time_zone": "UTC"}}
 
 
 def test_no_credentials_is_401(db):
