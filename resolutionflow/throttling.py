@@ -7,6 +7,12 @@ cache error lets the request through unthrottled instead. The error is logged an
 (`throttle_cache_errors_total`), and for `PAUSE_SECONDS` after it this process does not ask the
 cache at all, so an outage where connects hang until their timeout does not cost every request
 that timeout. The cache's own connection options (settings.CACHES) keep each attempt short.
+
+The cache client is one per process (`FailOpenCache.backend`), not Django's `caches[alias]`: under
+ASGI that handle is per request context (asgiref's `Local`), so every request built a new
+`RedisCache` with a new connection pool and opened a new TCP connection to Redis (issue #13,
+docs/performance.md "The request floor"). redis-py's pool is thread-safe; the one client serves
+every request thread. It is rebuilt when the CACHES setting changes (tests).
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import threading
 import time
 
 from django.core.cache import caches
+from django.core.signals import setting_changed
 from redis.exceptions import RedisError
 from rest_framework import throttling
 
@@ -35,6 +42,18 @@ class FailOpenCache:
         self.alias = alias
         self._paused_until = 0.0
         self._lock = threading.Lock()
+        self._backend = None
+
+    @property
+    def backend(self):
+        """The process's client of the cache (built on first use; a race builds two, one wins)."""
+        backend = self._backend
+        if backend is None:
+            backend = self._backend = caches.create_connection(self.alias)
+        return backend
+
+    def reset(self) -> None:
+        self._backend = None
 
     def paused(self) -> bool:
         return time.monotonic() < self._paused_until
@@ -54,7 +73,7 @@ class FailOpenCache:
         if self.paused():
             return default
         try:
-            return caches[self.alias].get(key, default)
+            return self.backend.get(key, default)
         except CACHE_ERRORS as exc:
             self._failed("get", exc)
             return default
@@ -63,12 +82,20 @@ class FailOpenCache:
         if self.paused():
             return
         try:
-            caches[self.alias].set(key, value, timeout)
+            self.backend.set(key, value, timeout)
         except CACHE_ERRORS as exc:
             self._failed("set", exc)
 
 
 fail_open_cache = FailOpenCache()
+
+
+def _caches_changed(*, setting, **kwargs):
+    if setting == "CACHES":
+        fail_open_cache.reset()
+
+
+setting_changed.connect(_caches_changed, weak=False)
 
 
 class AnonRateThrottle(throttling.AnonRateThrottle):
