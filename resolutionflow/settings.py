@@ -97,9 +97,31 @@ TEMPLATES = [
 DATABASES = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
+# PostgreSQL: a connection pool per process (Django's `"pool"` option, psycopg_pool), not
+# persistent connections. Under ASGI every request runs in a thread of its own and Django's
+# connections are per thread, so CONN_MAX_AGE kept nothing for the next request (a new connection,
+# ~3 ms, per request) and left each thread's connection to the garbage collector. The pool hands a
+# request thread an open connection and takes it back when Django closes it at the request's end
+# (docs/performance.md "The request floor"). DB_POOL_MAX_SIZE bounds the connections of one
+# process (web or worker child): requests beyond it wait up to DB_POOL_TIMEOUT_SECONDS for one.
+# DB_POOL_MAX_SIZE=0 turns the pool off (then CONN_MAX_AGE applies, as before).
+DB_POOL_MAX_SIZE = env.int("DB_POOL_MAX_SIZE", default=10)
+DB_POOL_MIN_SIZE = env.int("DB_POOL_MIN_SIZE", default=1)
+DB_POOL_TIMEOUT_SECONDS = env.float("DB_POOL_TIMEOUT_SECONDS", default=10.0)
+if DB_POOL_MAX_SIZE < 0 or DB_POOL_MIN_SIZE < 0 or (DB_POOL_MAX_SIZE and DB_POOL_MIN_SIZE > DB_POOL_MAX_SIZE):
+    raise ImproperlyConfigured("DB_POOL_MIN_SIZE must be from 0 to DB_POOL_MAX_SIZE, and DB_POOL_MAX_SIZE at least 0.")
+if DB_POOL_TIMEOUT_SECONDS <= 0:
+    raise ImproperlyConfigured("DB_POOL_TIMEOUT_SECONDS must be positive.")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    if DB_POOL_MAX_SIZE:
+        if DATABASES["default"]["CONN_MAX_AGE"]:
+            raise ImproperlyConfigured("CONN_MAX_AGE must be 0 with the connection pool (DB_POOL_MAX_SIZE=0 turns "
+                                       "the pool off).")
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": DB_POOL_MIN_SIZE, "max_size": DB_POOL_MAX_SIZE, "timeout": DB_POOL_TIMEOUT_SECONDS,
+        }
 USES_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
