@@ -1,6 +1,7 @@
 """Sign-in lockout (django-axes, issue #10 item 7; docs/security.md "Sign-in lockout").
 
-Every sign-in through Django's `authenticate()` — our `/login/` and the admin's `/admin/login/` —
+Every sign-in through Django's `authenticate()` — allauth's login at `/login/` and `/admin/login/`,
+its reauthentication prompt —
 passes `axes.backends.AxesStandaloneBackend` first, which refuses while the attempt is locked out.
 Failures are counted in the database (`axes.AccessAttempt`), per typed email *and* address, and
 per address:
@@ -25,9 +26,10 @@ from datetime import timedelta
 
 from axes.handlers.database import AxesDatabaseHandler
 from django.conf import settings
-from django.contrib.auth.forms import AuthenticationForm
 from django.db.models import Sum
 from django.shortcuts import render
+
+from accounts.sign_in import LoginForm
 
 LOCKED_OUT_STATUS = 429
 
@@ -93,10 +95,12 @@ class LockoutHandler(AxesDatabaseHandler):
 
 def lockout_response(request, *args, **kwargs):
     """AXES_LOCKOUT_CALLABLE: the sign-in page again, with the lockout message, 429. The same
-    page for `/login/` and `/admin/login/`, for an existing email and an unknown one."""
-    response = render(request, "registration/login.html", {
-        "form": AuthenticationForm(request),
-        "next": request.POST.get("next", "") if request.method == "POST" else "",
+    page for `/login/` and `/admin/login/` (both allauth's login, accounts.sign_in), for an
+    existing email and an unknown one."""
+    response = render(request, "account/login.html", {
+        "form": LoginForm(request=request),
+        "redirect_field_value": request.POST.get("next", "") if request.method == "POST" else "",
+        "login_action": request.get_full_path(),
         "locked_out_message": lockout_message(),
     }, status=LOCKED_OUT_STATUS)
     response["Retry-After"] = str(int(settings.AXES_COOLOFF_TIME.total_seconds()))

@@ -5,7 +5,6 @@ from escalations import queue_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("sessions/", views.session_list, name="session-list"),
     path("pilot/<uuid:session_id>", views.pilot, name="pilot"),

@@ -47,6 +47,10 @@ INSTALLED_APPS = [
     "channels",
     "anymail",
     "axes",
+    # Sign-in, password reset and change, the TOTP second factor (accounts/sign_in.py, docs/security.md).
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
     "accounts",
     "escalations",
     "notifications",
@@ -64,6 +68,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # allauth's login stages (password, then the second factor) and its reauthentication.
+    "allauth.account.middleware.AccountMiddleware",
     # The signed-in user's time zone for the pages (accounts.time_zones, docs/operations.md).
     "accounts.time_zones.TimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -246,6 +252,8 @@ LOGOUT_REDIRECT_URL = "login"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # allauth's: emails matched case-insensitively; allauth signs people in with it.
+    "allauth.account.auth_backends.AuthenticationBackend",
 ]
 # Failures for one (typed email, client address) pair that lock that pair, and failures from one
 # address (any emails) that lock the address; both for LOGIN_LOCKOUT_MINUTES after the last one.
@@ -269,6 +277,24 @@ AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_ip"
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_DISABLE_ACCESS_LOG = True
 AXES_VERBOSE = False  # no banner at every process start; failures and lockouts are still logged
+
+# Sign-in on django-allauth (accounts/sign_in.py, docs/security.md "Sign-in"): email + password,
+# no self-signup, password reset by email, TOTP as the second factor. One lockout for every
+# sign-in path: django-axes above, so allauth's own limits on logins are off (they would count
+# differently and answer differently); its limits on reset emails and on codes stay.
+ACCOUNT_ADAPTER = "accounts.sign_in.AccountAdapter"
+ACCOUNT_FORMS = {"login": "accounts.sign_in.LoginForm"}
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*"]
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_USER_MODEL_EMAIL_FIELD = "email"
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_SESSION_REMEMBER = True  # a sign-in lasts SESSION_COOKIE_AGE, as before allauth
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False  # a reset for an unknown email sends nothing (and says the same)
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "ResolutionFlow: "
+ACCOUNT_RATE_LIMITS = {"login_failed": False, "login": False}
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "ResolutionFlow"
 
 # --- REST API ----------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -1,5 +1,7 @@
+from allauth.account import views as allauth_views
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts import time_zone_views
@@ -51,6 +53,11 @@ urlpatterns = [
     path("metrics", metrics_view, name="metrics"),
     path("api/v1/", include(api_v1)),
     path("admin/", admin.site.urls),
+    # Sign-in (django-allauth, accounts/sign_in.py): /login/ is its login; password reset and
+    # change, and two-factor authentication under /accounts/ (signup is closed).
+    path("login/", allauth_views.LoginView.as_view(), name="login"),
+    path("password_reset/", RedirectView.as_view(pattern_name="account_reset_password"), name="password-reset"),
+    path("accounts/", include("allauth.urls")),
     path("analytics/", include("analytics.urls")),
     path("settings/tokens/", include("accounts.urls")),
     path("settings/notifications", notification_views.notification_settings, name="notification-settings"),
