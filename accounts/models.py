@@ -158,3 +158,55 @@ class ApiToken(AbstractAuthToken):
     @property
     def is_expired(self) -> bool:
         return self.expiry is not None and self.expiry <= timezone.now()
+
+
+# --- Invites (accounts/invites.py) ---------------------------------------------------------------
+
+class InviteQuerySet(models.QuerySet):
+    def for_account(self, account):
+        if account is None:
+            return self.none()
+        return self.filter(account=account)
+
+    def pending(self):
+        """Not accepted, not revoked, not expired."""
+        return self.filter(accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now())
+
+
+class Invite(models.Model):
+    """An invitation to join `account` as `role`, sent by email as a single-use link.
+
+    Only the SHA-256 `token_hash` of the link's token is stored (like API tokens' digests): the
+    token is made when the email is sent (accounts/tasks.py) and exists nowhere else. It is null
+    until then. One pending invite per (account, email): re-inviting replaces it."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="invites")
+    email = models.EmailField()
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.TECHNICIAN)
+    invited_by = models.ForeignKey("User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    token_hash = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_user = models.ForeignKey("User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = InviteQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["account", "email"])]
+        constraints = [
+            # Re-inviting closes the open invite first (accounts/invites.py); this holds it.
+            models.UniqueConstraint(fields=["account", "email"], name="one_open_invite_per_email",
+                                    condition=models.Q(accepted_at__isnull=True, revoked_at__isnull=True)),
+        ]
+
+    def __str__(self):
+        return f"{self.email} ({self.get_role_display()})"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.accepted_at is None and self.revoked_at is None and self.expires_at > timezone.now()

@@ -242,6 +242,13 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# An invite link (the members page, accounts/invites.py) works this many days, once.
+try:
+    INVITE_EXPIRY_DAYS = env.int("INVITE_EXPIRY_DAYS", default=7)
+except ValueError:
+    INVITE_EXPIRY_DAYS = None
+if INVITE_EXPIRY_DAYS is None or not 1 <= INVITE_EXPIRY_DAYS <= 90:
+    raise ImproperlyConfigured("INVITE_EXPIRY_DAYS must be a whole number of days from 1 to 90.")
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"

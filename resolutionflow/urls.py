@@ -4,7 +4,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from accounts import time_zone_views
+from accounts import time_zone_views, views_members
 from accounts.api import ApiTokenDetail, ApiTokenList, MeView, UserList
 from analytics import api as analytics_api
 from escalations import api as esc
@@ -60,6 +60,8 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("analytics/", include("analytics.urls")),
     path("settings/tokens/", include("accounts.urls")),
+    path("settings/members/", include("accounts.urls_members")),
+    path("invite/<str:token>", views_members.invite_accept, name="invite-accept"),
     path("settings/notifications", notification_views.notification_settings, name="notification-settings"),
     path("settings/time-zone", time_zone_views.time_zone_settings, name="time-zone-settings"),
     path("settings/integrations/", notification_views.integrations, name="integrations"),
