@@ -305,7 +305,7 @@ def _direct_statement(parts: tuple[str, ...]) -> str:
       and the resolved-after-claim count (the window's counted claims hash-joined to the
       sessions resolved since it started, index-only from `session_account_resolved_idx`).
     - baseline: the account's manual samples, as `baseline_summary`.
-    - trend: a LATERAL subquery per UTC day of the window, each its own index range, so the
+    - trend: a LATERAL subquery per day of the window (the account's zone), each its own index range, so the
       window is never sorted by day; arrays in day order.
 
     Parameters: account, start, end, zone, first_day, last_day. docs/performance.md has the EXPLAIN."""

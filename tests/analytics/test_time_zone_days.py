@@ -144,3 +144,23 @@ def test_another_accounts_zone_does_not_move_this_accounts_days(api, acme, globe
     body = api(acme_senior).get(f"/api/v1/analytics/escalations?{RANGE}").json()
     assert [(p["date"], p["escalations"]) for p in body["trend"]] == [
         ("2026-04-04", 4), ("2026-04-05", 2), ("2026-04-06", 0)]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("day, name", [
+    (date(2026, 4, 5), "Australia/Sydney"), (date(2026, 10, 4), "Australia/Sydney"),
+    (date(2026, 3, 8), "America/New_York"), (date(2026, 11, 1), "America/New_York"),
+    # Midnight itself skipped (Santiago springs forward at 24:00) or repeated (it falls back at 24:00).
+    (date(2026, 9, 6), "America/Santiago"), (date(2026, 4, 5), "America/Santiago"),
+])
+def test_python_and_postgresql_agree_on_where_a_local_day_starts(day, name):
+    from zoneinfo import ZoneInfo
+
+    from analytics.days import day_of_sql, day_start, day_start_sql
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {day_start_sql('%(day)s::date')}, {day_of_sql(day_start_sql('%(day)s::date'))}",
+                       {"day": day, "zone": name})
+        start, start_day = cursor.fetchone()
+    assert start == day_start(day, ZoneInfo(name))
+    assert start_day == day
