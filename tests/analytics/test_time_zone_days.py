@@ -164,3 +164,23 @@ def test_python_and_postgresql_agree_on_where_a_local_day_starts(day, name):
         start, start_day = cursor.fetchone()
     assert start == day_start(day, ZoneInfo(name))
     assert start_day == day
+
+
+def test_start_and_end_are_dates_of_the_accounts_zone(api, acme, acme_admin, acme_senior):
+    """The latest day a range may name is tomorrow in the account's zone. Kiritimati (UTC+14) is
+    always at least a day ahead of Pago Pago (UTC-11): its tomorrow is always past Pago Pago's."""
+    from zoneinfo import ZoneInfo
+
+    from django.utils import timezone
+
+    ahead = timezone.now().astimezone(ZoneInfo("Pacific/Kiritimati")).date().toordinal() + 1
+    day = date.fromordinal(ahead).isoformat()
+    client = api(acme_senior)
+    _set_zone(acme, "Pacific/Kiritimati", acme_admin)
+    response = client.get(f"/api/v1/analytics/escalations?start={day}&end={day}")
+    assert response.status_code == 200
+    assert response.json()["trend"] == [{"date": day, "escalations": 0, "median_time_to_first_action_seconds": None}]
+    _set_zone(acme, "Pacific/Pago_Pago", acme_admin)
+    response = client.get(f"/api/v1/analytics/escalations?start={day}&end={day}")
+    assert response.status_code == 400
+    assert "start" in response.json() and "end" in response.json()
