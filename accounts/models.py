@@ -23,6 +23,10 @@ class Account(models.Model):
     time_zone = models.CharField(max_length=MAX_TIME_ZONE_LENGTH, default=DEFAULT_TIME_ZONE,
                                  validators=[validate_time_zone],
                                  help_text="IANA name, e.g. Australia/Sydney: the account's days and times.")
+    # Every member must set up an authenticator app (TOTP) before anything else (accounts/mfa_policy.py).
+    mfa_required = models.BooleanField(
+        "require two-factor authentication", default=False,
+        help_text="Every member must set up an authenticator app before using ResolutionFlow.")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -10,6 +10,8 @@ TOTP second factor (allauth.mfa) — and this module fits them to the product:
   through django-axes (`accounts.lockout`), the one lockout for every sign-in path; allauth's own
   failed-login limit is off in settings (`ACCOUNT_RATE_LIMITS`).
 
+- `MFAAdapter`: TOTP secrets are encrypted at rest like the other secrets (FIELD_ENCRYPTION_KEY).
+
 allauth's login view is served at `/login/` (and by allauth at `/accounts/login/`), and the admin's
 login is the same view with a check of admin rights (resolutionflow/admin.py).
 """
@@ -18,6 +20,8 @@ from __future__ import annotations
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.forms import LoginForm as AllauthLoginForm
+from allauth.mfa.adapter import DefaultMFAAdapter
+from cryptography.fernet import Fernet, MultiFernet
 from django.conf import settings
 
 # Shown for a wrong password and for an email without an account alike (no enumeration).
@@ -67,3 +71,18 @@ class LoginForm(AllauthLoginForm):
             field_name = LOGIN_FIELD_NAME
         return super().add_prefix(field_name)
 
+
+
+class MFAAdapter(DefaultMFAAdapter):
+    """allauth.mfa's adapter: TOTP secrets are stored encrypted with FIELD_ENCRYPTION_KEY (Fernet,
+    the first key encrypts, any key decrypts: rotation as for the other secrets at rest)."""
+
+    def _fernet(self) -> MultiFernet:
+        keys = [key.strip() for key in settings.FIELD_ENCRYPTION_KEY.split(",") if key.strip()]
+        return MultiFernet([Fernet(key.encode()) for key in keys])
+
+    def encrypt(self, text: str) -> str:
+        return self._fernet().encrypt(text.encode()).decode()
+
+    def decrypt(self, encrypted_text: str) -> str:
+        return self._fernet().decrypt(encrypted_text.encode()).decode()

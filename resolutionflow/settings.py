@@ -70,6 +70,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # allauth's login stages (password, then the second factor) and its reauthentication.
     "allauth.account.middleware.AccountMiddleware",
+    # A member of an account that requires two-factor sets it up before anything else.
+    "accounts.mfa_policy.RequireMFAMiddleware",
     # The signed-in user's time zone for the pages (accounts.time_zones, docs/operations.md).
     "accounts.time_zones.TimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -300,6 +302,7 @@ ACCOUNT_SESSION_REMEMBER = True  # a sign-in lasts SESSION_COOKIE_AGE, as before
 ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False  # a reset for an unknown email sends nothing (and says the same)
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "ResolutionFlow: "
 ACCOUNT_RATE_LIMITS = {"login_failed": False, "login": False}
+MFA_ADAPTER = "accounts.sign_in.MFAAdapter"  # TOTP secrets encrypted with FIELD_ENCRYPTION_KEY
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "ResolutionFlow"
 

@@ -1,10 +1,20 @@
 """Sign-in on django-allauth (issue #11): log in by email, a wrong password, the one lockout
 (django-axes) on allauth's own login path too, closed signup, a forgotten password reset by email,
-and a password change by the signed-in user."""
+a password change by the signed-in user, and the TOTP second factor: an account that requires it
+sends its members to enrol, and a login with an authenticator asks for the code (also the admin's)."""
 
+import base64
+import hashlib
+import hmac
+import os
 import re
+import struct
+import time
 
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP
 from axes.models import AccessAttempt
+from django.test import Client
 
 from accounts.models import User
 from tests.helpers import PASSWORD
@@ -119,3 +129,110 @@ def test_a_signed_in_member_changes_their_password(client, acme_tech):
 def test_the_password_change_page_needs_a_sign_in(client, db):
     response = client.get("/accounts/password/change/")
     assert response.status_code == 302 and response["Location"].startswith("/login/")
+
+
+# --- Two-factor authentication (TOTP) -------------------------------------------------------------
+
+def totp(secret: str, at: float | None = None) -> str:
+    """RFC 6238: HMAC-SHA1 over the 30-second counter, dynamic truncation, six digits."""
+    counter = int((time.time() if at is None else at) // 30)
+    digest = hmac.new(base64.b32decode(secret), struct.pack(">Q", counter), hashlib.sha1).digest()
+    offset = digest[-1] & 0x0F
+    return f"{(struct.unpack('>I', digest[offset:offset + 4])[0] & 0x7FFFFFFF) % 1_000_000:06d}"
+
+
+def enrol(user) -> str:
+    """An authenticator app set up for `user` as the enrolment page does; returns the secret."""
+    secret = base64.b32encode(os.urandom(20)).decode()
+    TOTP.activate(user, secret)
+    return secret
+
+
+def test_a_member_of_an_account_requiring_mfa_must_enrol_before_anything_else(client, acme, acme_tech, globex_tech):
+    acme.mfa_required = True
+    acme.save()
+    signed_in = sign_in(client, acme_tech.email, PASSWORD, follow=True)
+    # To the enrolment page, which (allauth) first asks for the password again.
+    assert [url for url, _ in signed_in.redirect_chain][-2:] == [
+        "/accounts/2fa/totp/activate/?next=%2F",
+        "/accounts/reauthenticate/?next=%2Faccounts%2F2fa%2Ftotp%2Factivate%2F%3Fnext%3D%252F"]
+    confirmed = client.post(signed_in.redirect_chain[-1][0], {"password": PASSWORD}, follow=True)
+    assert confirmed.redirect_chain[-1][0].startswith("/accounts/2fa/totp/activate/")
+    page = confirmed.content.decode()
+    assert "Acme MSP requires two-factor authentication" in page
+
+    for path in ("/sessions/", "/escalations/", "/settings/notifications", "/admin/"):
+        response = client.get(path)
+        assert response.status_code == 302 and response["Location"].startswith("/accounts/2fa/totp/activate/")
+    api = client.get("/api/v1/me")
+    assert api.status_code == 403 and "two-factor" in api.json()["detail"]
+
+    # Enrol with a code computed from the secret the page shows.
+    secret = re.search(r"data-totp-secret>([A-Z2-7=]+)<", page).group(1)
+    wrong = client.post("/accounts/2fa/totp/activate/", {"code": "000000" if totp(secret) != "000000" else "111111"})
+    assert wrong.status_code == 200 and not Authenticator.objects.filter(user=acme_tech).exists()
+    done = client.post("/accounts/2fa/totp/activate/", {"code": totp(secret)})
+    assert done.status_code == 302
+    assert Authenticator.objects.filter(user=acme_tech, type=Authenticator.Type.TOTP).exists()
+    assert client.get("/sessions/").status_code == 200
+    assert client.get("/api/v1/me").status_code == 200
+
+    # Another account that does not require it is not affected.
+    other = sign_in(Client(), globex_tech.email, PASSWORD, follow=True)
+    assert other.redirect_chain[-1][0] == "/sessions/"
+
+
+def test_the_stored_totp_secret_is_encrypted(acme_tech):
+    secret = enrol(acme_tech)
+    stored = Authenticator.objects.get(user=acme_tech).data["secret"]
+    assert secret not in stored
+
+
+def test_with_an_authenticator_the_login_asks_for_a_code(client, acme_tech):
+    secret = enrol(acme_tech)
+    response = sign_in(client, acme_tech.email, PASSWORD)
+    assert response.status_code == 302 and response["Location"] == "/accounts/2fa/authenticate/"
+    assert client.get("/sessions/")["Location"].startswith("/login/")  # not signed in yet
+
+    page = client.get("/accounts/2fa/authenticate/")
+    assert page.status_code == 200 and "Two-factor authentication" in page.content.decode()
+    wrong = client.post("/accounts/2fa/authenticate/", {"code": "12345"})
+    assert wrong.status_code == 200
+    assert client.get("/sessions/")["Location"].startswith("/login/")
+
+    done = client.post("/accounts/2fa/authenticate/", {"code": totp(secret)})
+    assert done.status_code == 302 and done["Location"] == "/"
+    assert client.get("/sessions/").status_code == 200
+
+
+def test_a_code_from_another_time_window_is_refused(client, acme_tech):
+    secret = enrol(acme_tech)
+    sign_in(client, acme_tech.email, PASSWORD)
+    stale = client.post("/accounts/2fa/authenticate/", {"code": totp(secret, at=time.time() - 300)})
+    assert stale.status_code == 200
+    assert client.get("/sessions/")["Location"].startswith("/login/")
+
+
+def test_the_admin_login_asks_for_the_code_too(client, acme_admin):
+    secret = enrol(acme_admin)
+    response = client.post("/admin/login/?next=/admin/", {"username": acme_admin.email, "password": PASSWORD,
+                                                          "next": "/admin/"})
+    assert response.status_code == 302 and response["Location"] == "/accounts/2fa/authenticate/"
+    assert client.get("/admin/").status_code == 302
+    done = client.post("/accounts/2fa/authenticate/", {"code": totp(secret)})
+    assert done.status_code == 302 and done["Location"] == "/admin/"
+    assert client.get("/admin/").status_code == 200
+
+
+def test_an_account_admin_requires_mfa_in_the_admin_for_their_account_only(client, acme, globex, acme_admin):
+    secret = enrol(acme_admin)
+    sign_in(client, acme_admin.email, PASSWORD)
+    client.post("/accounts/2fa/authenticate/", {"code": totp(secret)})
+    form = client.get(f"/admin/accounts/account/{acme.pk}/change/")
+    assert form.status_code == 200 and "mfa_required" in form.content.decode()
+    response = client.post(f"/admin/accounts/account/{acme.pk}/change/", {
+        "name": acme.name, "escalation_renotify_minutes": 10, "time_zone": acme.time_zone, "mfa_required": "on"})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    acme.refresh_from_db()
+    assert acme.mfa_required
+    assert client.get(f"/admin/accounts/account/{globex.pk}/change/").status_code in (302, 404)
