@@ -35,7 +35,12 @@ def pytest_collection_modifyitems(items):
     whose code calls async_to_sync there (readyz's channel-layer check, group sends) would fail
     with "You cannot use AsyncToSync in the same thread as an async event loop". pytest-django and
     pytest's own fixture grouping decide the rest of the order; this stable sort only moves the
-    e2e tests behind the others."""
+    e2e tests behind the others. Every test in this directory is marked e2e here, so a new file
+    that forgets its pytestmark still runs last."""
+    e2e_dir = Path(__file__).resolve().parent
+    for item in items:
+        if e2e_dir in Path(str(item.path)).resolve().parents:
+            item.add_marker(pytest.mark.e2e)
     items.sort(key=lambda item: item.get_closest_marker("e2e") is not None)
 CHROMIUM_ARGS = [
     "--no-sandbox",
