@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from notifications.models import (
@@ -75,6 +76,15 @@ def integrations_overview(account) -> dict:
 FINISHED = {DeliveryStatus.DELIVERED, DeliveryStatus.FAILED, DeliveryStatus.DEAD}
 
 
+def tested_delivery(account, delivery_id: str) -> Delivery | None:
+    """The account's delivery `delivery_id` names (the Integrations page's `?test=`), or None for
+    an empty, malformed or foreign id."""
+    try:
+        return Delivery.objects.filter(account=account, pk=delivery_id).first() if delivery_id else None
+    except ValidationError:
+        return None
+
+
 def delivery_answer(delivery: Delivery) -> dict:
     """A delivery as the Integrations page follows it after "Send a test": `finished` once an
     attempt has its outcome (delivered, failed, dead, or pending again with a retry planned), and
@@ -97,6 +107,7 @@ def delivery_answer(delivery: Delivery) -> dict:
         "attempts": delivery.attempts, "status_code": delivery.last_status_code,
         "answer": delivery.last_response, "error": error_summary(delivery.last_error),
         "finished": finished, "summary": summary,
+        "tone": ("ok" if delivery.status == DeliveryStatus.DELIVERED else "bad") if finished else "info",
         "updated_at": delivery.updated_at.isoformat(),
         "url": reverse("integration-delivery", args=[delivery.pk]),
     }

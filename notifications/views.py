@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.tenancy import get_for_account_or_404
@@ -64,8 +65,17 @@ def _admin_account(request):
 @require_GET
 def integrations(request):
     account = _admin_account(request)
-    return render(request, "notifications/integrations.html",
-                  {"nav": "integrations", **selectors.integrations_overview(account)})
+    overview = selectors.integrations_overview(account)
+    tested = selectors.tested_delivery(account, request.GET.get("test", ""))
+    if tested is not None:
+        # "Send a test" without the page's script (or pressed before it loaded): the card shows
+        # the answer so far, and the script follows it from there.
+        target_id = tested.channel_id or tested.psa_connection_id or tested.endpoint_id
+        items = [*overview["channels"], *([overview["psa"]] if overview["psa"] else []), *overview["webhooks"]]
+        for item in items:
+            if item["target"].pk == target_id:
+                item["test_result"] = selectors.delivery_answer(tested)
+    return render(request, "notifications/integrations.html", {"nav": "integrations", **overview})
 
 
 def _queue_test(*, kind: str, target_id: str, account, actor) -> Delivery:
@@ -90,7 +100,8 @@ def _wants_json(request) -> bool:
 @require_POST
 def integration_test(request, kind, target_id):
     """"Send a test": a delivery through the outbox, sent by a worker after commit. The page's
-    script asks for JSON (202 and the delivery to follow); without it, back to the page."""
+    script asks for JSON (202 and the delivery to follow); without it, back to the page, whose
+    card shows the test's answer (`?test=<delivery id>`)."""
     account = _admin_account(request)
     try:
         delivery = _queue_test(kind=kind, target_id=target_id, account=account, actor=request.user)
@@ -101,8 +112,7 @@ def integration_test(request, kind, target_id):
         return redirect("integrations")
     if _wants_json(request):
         return JsonResponse(selectors.delivery_answer(delivery), status=202)
-    messages.success(request, f"Test queued for {delivery.target}: its answer appears in the table below.")
-    return redirect("integrations")
+    return redirect(f"{reverse('integrations')}?test={delivery.pk}")
 
 
 @login_required

@@ -64,3 +64,12 @@ async function sendTest(event) {
 for (const form of document.querySelectorAll("form[data-test-form]")) {
   form.addEventListener("submit", sendTest);
 }
+
+// A test sent before this script ran (or without it) comes back as `?test=<id>`: the server shows
+// its answer so far, and an unfinished one is followed from here.
+for (const output of document.querySelectorAll("[data-test-result][data-follow]")) {
+  const pending = { url: output.dataset.follow, finished: false, summary: output.textContent };
+  follow(pending, output).catch((error) => {
+    show(output, "bad", `Could not follow the test: ${error.message}. Reload the page to see its answer.`);
+  });
+}

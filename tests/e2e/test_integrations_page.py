@@ -3,13 +3,17 @@ URL is a loopback Slack server and reads the answer on the page. The live server
 eagerly after the commit (LiveAsgiServer), as the embedded mode does, so the delivery is sent by
 the time the page's script follows it."""
 
+import concurrent.futures
+
 import pytest
 from playwright.sync_api import expect
 
+from notifications import outbox
 from notifications.models import Delivery
+from notifications.transports import slack as slack_transport
 from tests.e2e.conftest import screenshot
 from tests.e2e.test_accessibility import assert_accessible
-from tests.notifications.builders import slack, webhook
+from tests.notifications.builders import run_due, slack, webhook
 from tests.notifications.loopback import Receiver
 
 pytestmark = pytest.mark.e2e
@@ -63,3 +67,24 @@ def test_a_failing_slack_test_shows_the_error(browsers, acme_admin, slack_server
     expect(result).to_contain_text("no_service")
     expect(result).not_to_contain_text("GONE")
     expect(result).to_have_attribute("data-tone", "bad")
+
+
+def test_a_test_sent_before_the_script_ran_is_followed_from_the_page(browsers, acme_admin, slack_server, settings):
+    """"Send a test" pressed before the page's script loaded (or without it) comes back as
+    `?test=<id>`: the card says the test is queued, and shows the vendor's answer once sent."""
+    settings.OUTBOUND_ALLOW_PRIVATE_NETWORKS = True  # this process sends it, to the loopback Slack
+    slack_server.default.body = b"ok"
+    channel = slack(acme_admin.account, slack_server.url("/services/T000/B000/XXXX"), name="#escalations")
+    delivery = outbox.new(account_id=channel.account_id, kind=channel.kind, event_type="test", target=channel.name,
+                          payload=slack_transport.build_test(channel_name=channel.name, requested_by="Ada"),
+                          channel=channel)
+    delivery.save()  # queued, not dispatched: the worker sends it below
+    page = browsers.open(acme_admin, f"/settings/integrations/?test={delivery.pk}")
+    result = page.locator("[data-integration]").filter(
+        has=page.get_by_role("heading", name="#escalations")).get_by_role("status")
+    expect(result).to_have_text("Queued: waiting for a worker to send it.")
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(run_due).result()
+    expect(result).to_have_text("Delivered: HTTP 200 · ok")
+    expect(result).to_have_attribute("data-tone", "ok")

@@ -269,13 +269,39 @@ def test_a_disabled_channel_cannot_be_tested(acme_admin, django_capture_on_commi
     assert not Delivery.objects.exists()
 
 
-def test_without_javascript_the_form_queues_the_test_and_returns_to_the_page(
-        acme_admin, django_capture_on_commit_callbacks):
-    channel = slack(acme_admin.account, "https://hooks.slack.com/services/T/B/X", name="#escalations")
+def test_without_javascript_the_form_queues_the_test_and_the_card_shows_its_answer(
+        acme_admin, receiver, django_capture_on_commit_callbacks):
+    """The form works before (or without) the page's script: back on the page, the tested card
+    says where its test is, and once the worker has sent it, the vendor's answer."""
+    receiver.default.body = b"ok"
+    channel = slack(acme_admin.account, receiver.url("/services/T/B/X"), name="#escalations")
+    slack(acme_admin.account, receiver.url("/services/T/B/Y"), name="#other")
     client = _client(acme_admin)
     with django_capture_on_commit_callbacks(execute=False):
         response = client.post(_test_url("channel", channel.pk))
-    assert response.status_code == 302 and response["Location"] == PAGE
-    assert Delivery.objects.get().event_type == "test"
-    page = client.get(PAGE).content.decode()
-    assert "Test queued for #escalations" in page
+    delivery = Delivery.objects.get()
+    assert delivery.event_type == "test"
+    assert response.status_code == 302 and response["Location"] == f"{PAGE}?test={delivery.pk}"
+
+    page = client.get(response["Location"]).content.decode()
+    assert page.count('data-tone="info" data-follow="/settings/integrations/deliveries/') == 1
+    assert ">Queued: waiting for a worker to send it.</p>" in page
+    assert page.count("data-test-result role=\"status\" aria-live=\"polite\" hidden") == 1  # #other's
+
+    run_due()
+    page = client.get(response["Location"]).content.decode()
+    assert 'data-tone="ok">Delivered: HTTP 200 · ok</p>' in page
+    assert "data-follow" not in page
+
+
+@pytest.mark.parametrize("tested", ["not-a-uuid", "00000000-0000-0000-0000-000000000000", "globex"])
+def test_a_malformed_unknown_or_foreign_tested_delivery_shows_nothing(tested, acme_admin, globex_admin):
+    slack(acme_admin.account, "https://hooks.slack.com/services/T/B/X", name="#escalations")
+    if tested == "globex":
+        foreign = slack(globex_admin.account, "https://hooks.slack.com/services/T/B/G", name="#globex")
+        with_answer = _client(globex_admin).post(_test_url("channel", foreign.pk), **JSON).json()
+        tested = with_answer["id"]
+    response = _client(acme_admin).get(f"{PAGE}?test={tested}")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "data-follow" not in page and "data-tone" not in page
