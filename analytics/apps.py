@@ -10,8 +10,8 @@ class AnalyticsConfig(AppConfig):
 
         from analytics.demo import build_demo_rollups, seed_baseline_samples
         from analytics.metrics import queue_summary
-        from analytics.rollups import refresh_after_write
         from analytics.sql import register_sqlite_functions
+        from analytics.tasks import refresh_after_write
         from escalations import extensions, hook_registry
 
         connection_created.connect(register_sqlite_functions, dispatch_uid="analytics.sqlite_functions")
@@ -20,9 +20,9 @@ class AnalyticsConfig(AppConfig):
         extensions.register(extensions.QUEUE_SUMMARY, queue_summary)
         extensions.register(extensions.DEMO_SEEDERS, seed_baseline_samples)
         extensions.register(extensions.DEMO_SEEDERS, build_demo_rollups)
-        # After an escalation, a claim or a resolution commits, refresh one of the account's stale
+        # After a claim or a resolution commits, a worker refreshes one of the account's stale
         # per-day rollups (analytics.rollups). The triggers of migration 0002 mark every write, these
-        # hooks or not; the hooks only keep the stale days few.
-        for hooks in (hook_registry.ON_HANDOFF_CREATED, hook_registry.ON_HANDOFF_CLAIMED,
-                      hook_registry.ON_SESSION_RESOLVED):
+        # hooks or not; the hooks only keep the stale days few. A new escalation is today's, which
+        # is always computed live: nothing to refresh for it.
+        for hooks in (hook_registry.ON_HANDOFF_CLAIMED, hook_registry.ON_SESSION_RESOLVED):
             extensions.register(hooks, refresh_after_write)

@@ -6,8 +6,8 @@ A row summarises one account's handoffs created on one day (`analytics.days`) as
 0002) and the days from today on. So a row that is not refreshed yet is never read, and the
 refresh is only about speed:
 
-- after each escalation, claim and resolution commits, `refresh_after_write` refreshes the newest
-  of that account's stale days before today (AnalyticsConfig.ready registers it in
+- after a claim or a resolution commits, `tasks.refresh_after_write` has a worker refresh the newest of
+  that account's stale days before today (AnalyticsConfig.ready registers it in
   `escalations.hook_registry`: the escalation domain does not import analytics);
 - `tasks.refresh_stale_days` (beat, every minute) and `manage.py build_analytics_rollups`
   refresh what is left: first actions, admin edits, yesterday's last changes after midnight.
@@ -29,8 +29,8 @@ from analytics.metrics import _day_summary_sql
 
 log = logging.getLogger(__name__)
 
-# A write request refreshes at most this many stale days of its account after its commit (constant
-# work per request: one day of the bench's big account, ~550 handoffs, is ~10-30 ms); beat does the rest.
+# After a claim or a resolution, a worker refreshes at most this many stale days of its account
+# (one day of the bench's big account, ~550 handoffs, is ~10-30 ms); beat does the rest.
 REFRESH_AFTER_WRITE = 1
 # The advisory-lock class of a refresh (the other key is a hash of the account and the day).
 LOCK_CLASS = 0x0A7A1D
@@ -135,14 +135,3 @@ def mark_all(*, account_id=None) -> None:
             f" {join} {account_filter}",
             {"account": account_id},
         )
-
-
-def refresh_after_write(obj) -> None:
-    """`escalations.hook_registry` handler (a handoff or a session): once the write commits,
-    refresh the newest stale day of its account before today (the claimed or resolved escalation's
-    day when it is not today's, else one left by earlier writes). `robust`: a failure is logged;
-    the write stands and the figures stay exact (the days stay stale, computed live)."""
-    if not enabled():
-        return
-    account_id = obj.account_id
-    transaction.on_commit(lambda: refresh_stale(account_id=account_id, limit=REFRESH_AFTER_WRITE), robust=True)

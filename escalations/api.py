@@ -133,12 +133,16 @@ class _HandoffRequestView(APIView):
     input_serializer = None
 
     def post(self, request, session_id):
-        # 404 before 400: an unknown or foreign session is not found whatever the body says.
-        selectors.session_get(user=request.user, session_id=session_id)
-        data = _valid(self.input_serializer, request)
-        key = request.headers.get("Idempotency-Key", "").strip() or None
-        if key and len(key) > 255:
-            raise ValidationError({"detail": "Idempotency-Key must be at most 255 characters."})
+        try:
+            data = _valid(self.input_serializer, request)
+            key = request.headers.get("Idempotency-Key", "").strip() or None
+            if key and len(key) > 255:
+                raise ValidationError({"detail": "Idempotency-Key must be at most 255 characters."})
+        except ValidationError:
+            # 404 before 400: an unknown or foreign session is not found whatever the request says.
+            # (A valid request's session is read, locked, by handoff_request: one read, not two.)
+            selectors.session_get(user=request.user, session_id=session_id)
+            raise
         result = manager.handoff_request(
             user=request.user, session_id=session_id, intent=self.intent, reason=data["reason"],
             target_user_id=data.get("target_user_id"), idempotency_key=key,

@@ -209,21 +209,48 @@ async def group_send(layer, group: str, message: dict) -> None:
 
 
 def _send_message(group: str, message: dict, *, frame_type: str) -> None:
+    _send_messages([(group, message, frame_type)])
+
+
+def _send_messages(sends: list[tuple[str, dict, str]]) -> None:
+    """(group, message, frame type) in order, in one hop to the event loop (from a request's
+    thread each hop is a thread round trip): a failed send is logged and counted, the next ones
+    still go."""
     layer = get_channel_layer()
     if layer is None:
         return
+
+    async def send_all():
+        failures = []
+        for group, message, frame_type in sends:
+            try:
+                await group_send(layer, group, message)
+            except Exception as exc:
+                failures.append((group, frame_type, exc))
+        return failures
+
     try:
-        async_to_sync(group_send)(layer, group, message)
-    except Exception as exc:
+        failures = async_to_sync(send_all)()
+    except Exception as exc:  # no event loop to be had: every send failed
+        failures = [(group, frame_type, exc) for group, _, frame_type in sends]
+    failed = set()
+    for group, frame_type, exc in failures:
         logger.error("group_send of %s to %s failed: %r", frame_type, group, exc)
-        _count(frame_type, failed=True)
-        return
-    _count(frame_type, failed=False)
+        failed.add((group, frame_type))
+    for group, _, frame_type in sends:
+        _count(frame_type, failed=(group, frame_type) in failed)
 
 
 def send_on_commit(group: str, frame: dict) -> None:
     """Send a frame once the current transaction commits; nothing is sent on rollback."""
     transaction.on_commit(lambda: send_now(group, frame))
+
+
+def send_all_on_commit(frames: list[tuple[str, dict]]) -> None:
+    """Send (group, frame) pairs, in order, once the current transaction commits, in one hop to
+    the event loop; nothing is sent on rollback."""
+    sends = [(group, frame_message(frame), frame["type"]) for group, frame in frames]
+    transaction.on_commit(lambda: _send_messages(sends))
 
 
 def notifications_created(notifications) -> None:
@@ -247,16 +274,26 @@ def notifications_created(notifications) -> None:
     transaction.on_commit(lambda: _send_message(group, message, frame_type="notification.created"))
 
 
-def handoff_created(handoff) -> None:
-    send_on_commit(queue_group(handoff.account_id), handoff_created_frame(handoff))
+def handoff_created(handoff, *, session=None, owner=None) -> None:
+    """The queue card and, with `session`, the session's `session.updated` (its new status), sent
+    together after commit."""
+    frames = [(queue_group(handoff.account_id), handoff_created_frame(handoff))]
+    if session is not None:
+        frames.append((session_group(session.pk), session_updated_frame(session, owner)))
+    send_all_on_commit(frames)
 
 
 def handoff_updated(handoff) -> None:
     send_on_commit(queue_group(handoff.account_id), handoff_updated_frame(handoff))
 
 
-def handoff_claimed(handoff) -> None:
-    send_on_commit(queue_group(handoff.account_id), handoff_claimed_frame(handoff))
+def handoff_claimed(handoff, *, session=None, owner=None) -> None:
+    """The claim for the queues and, with `session`, the session's new owner and status, sent
+    together after commit."""
+    frames = [(queue_group(handoff.account_id), handoff_claimed_frame(handoff))]
+    if session is not None:
+        frames.append((session_group(session.pk), session_updated_frame(session, owner)))
+    send_all_on_commit(frames)
 
 
 def notification_created(notification) -> None:

@@ -87,9 +87,13 @@ def _resolve_target(*, account, actor, intent, target_user_id):
 
 
 @transaction.atomic
-def handoff_create(*, session: PilotSession, actor, intent: str, reason: str, target_user_id=None) -> Handoff:
-    """Escalate or hand off `session`. The caller holds (or gets here) the session row lock."""
-    session = PilotSession.objects.select_for_update().select_related("owner").get(pk=session.pk)
+def handoff_create(*, session: PilotSession, actor, intent: str, reason: str, target_user_id=None,
+                   locked: bool = False) -> Handoff:
+    """Escalate or hand off `session`. The session row lock is taken here, unless the caller
+    already holds it on this very row (`locked`: read in this transaction with SELECT ... FOR
+    UPDATE, with its owner and account)."""
+    if not locked:
+        session = PilotSession.objects.select_for_update().select_related("owner", "account").get(pk=session.pk)
     if session.owner_id != actor.pk:
         raise PermissionDenied("Only the session's owner may escalate or hand it off.")
     open_handoff = Handoff.objects.filter(session=session).unclaimed().first()
@@ -117,10 +121,10 @@ def handoff_create(*, session: PilotSession, actor, intent: str, reason: str, ta
         conversation_tail=_snapshot_messages(messages), assessment_status=AssessmentStatus.PENDING,
     )
     try:
-        with transaction.atomic():
-            handoff.save()
+        handoff.save()
     except IntegrityError:
-        # one_open_handoff_per_session: a concurrent request won (only without the row lock).
+        # one_open_handoff_per_session, which the row lock makes unreachable from two requests;
+        # a 409 all the same (this function's savepoint is rolled back as the Conflict leaves it).
         raise Conflict("This session already has an open handoff.") from None
 
     session.status = SessionStatus.ESCALATED
@@ -129,8 +133,7 @@ def handoff_create(*, session: PilotSession, actor, intent: str, reason: str, ta
     )
     session.save(update_fields=["status", "documentation", "updated_at"])
 
-    events.handoff_created(handoff)
-    events.session_updated(session, owner=session.owner)
+    events.handoff_created(handoff, session=session, owner=session.owner)
     hooks.handoff_created(handoff)
     return handoff
 
@@ -164,8 +167,7 @@ def handoff_claim(*, handoff: Handoff, actor) -> Handoff:
     PilotSession.objects.filter(pk=handoff.session_id).update(status=SessionStatus.ACTIVE, owner=actor, updated_at=now)
 
     handoff = Handoff.objects.select_related("requested_by", "target_user", "claimed_by", "session").get(pk=handoff.pk)
-    events.handoff_claimed(handoff)
-    events.session_updated(handoff.session, owner=actor)
+    events.handoff_claimed(handoff, session=handoff.session, owner=actor)
     hooks.handoff_claimed(handoff)
     return handoff
 
@@ -201,7 +203,7 @@ def handoff_request(*, user, session_id, intent, reason, target_user_id, idempot
                     raise Conflict("This Idempotency-Key was already used with a different request.")
                 return StoredResponse(record.response_status, record.response_body)
         handoff = handoff_create(session=session, actor=user, intent=intent, reason=reason,
-                                 target_user_id=target_user_id)
+                                 target_user_id=target_user_id, locked=True)
         body = render(handoff)
         if idempotency_key:
             try:

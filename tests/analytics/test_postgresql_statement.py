@@ -8,6 +8,8 @@ import json
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+import redis
+from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -18,7 +20,8 @@ from analytics import metrics, rollups
 from analytics.api import EscalationAnalyticsSerializer
 from analytics.days import day_of, day_start
 from analytics.models import HandoffChange, HandoffDay
-from analytics.tasks import refresh_stale_days
+from analytics.tasks import refresh_account_stale_days, refresh_stale_days
+from escalations import services
 from escalations.handoffs import handoff_claim
 from escalations.models import Handoff, PilotSession
 from escalations.services import record_first_action, session_resolve
@@ -207,18 +210,56 @@ def test_a_built_day_is_read_from_its_row(history, acme):
     assert metrics.escalation_analytics(account=acme, window=window) == before
 
 
-def test_a_claim_through_the_api_refreshes_its_day_after_commit(api, acme, acme_tech, acme_senior,
-                                                               django_capture_on_commit_callbacks):
+def _default_queue() -> tuple[redis.Redis, str]:
+    """The broker's default queue in this test process's key space (no worker consumes it)."""
+    queue = f"{settings.CELERY_BROKER_TRANSPORT_OPTIONS['global_keyprefix']}{settings.CELERY_TASK_DEFAULT_QUEUE}"
+    return redis.Redis.from_url(settings.CELERY_BROKER_URL), queue
+
+
+@pytest.fixture
+def empty_default_queue():
+    client, queue = _default_queue()
+    client.delete(queue)
+    yield
+    client.delete(queue)
+
+
+def _queued_tasks() -> list[tuple[str, str]]:
+    """(task name, args repr) of the tasks published to the default queue."""
+    client, queue = _default_queue()
+    messages = [json.loads(raw) for raw in client.lrange(queue, 0, -1)]
+    return [(m["headers"]["task"], m["headers"]["argsrepr"]) for m in messages]
+
+
+def test_a_claim_through_the_api_has_a_worker_refresh_its_day_after_commit(
+        api, acme, acme_tech, acme_senior, django_capture_on_commit_callbacks, empty_default_queue):
     yesterday = day_start(day_of(timezone.now()) - timedelta(days=1)) + timedelta(hours=9)
     waiting = make_handoff(acme, requester=acme_tech, at=yesterday)
     rollups.refresh_stale()
     with django_capture_on_commit_callbacks(execute=True):
         assert api(acme_senior).post(f"/api/v1/handoffs/{waiting.pk}/claim").status_code == 200
+    # The request only queued the refresh (it reads a whole day): the day is stale, computed live.
+    assert _stale(acme) == 1
+    assert ("analytics.tasks.refresh_account_stale_days", f"('{acme.pk}',)") in _queued_tasks()
+    body = api(acme_senior).get("/api/v1/analytics/escalations?period=7d").json()
+    assert (body["escalations"], body["claimed"]) == (1, 1)
+
+    assert refresh_account_stale_days(str(acme.pk)) == 1  # what the worker runs
     assert _stale(acme) == 0
     row = HandoffDay.objects.get(account=acme, day=yesterday.date())
     assert (row.escalations, len(row.ttc_keys)) == (1, 1)
-    body = api(acme_senior).get("/api/v1/analytics/escalations?period=7d").json()
-    assert (body["escalations"], body["claimed"]) == (1, 1)
+    after = api(acme_senior).get("/api/v1/analytics/escalations?period=7d").json()
+    assert {**after, "period": None} == {**body, "period": None}  # the same figures, from the row now
+
+
+def test_an_escalation_queues_no_refresh(api, acme, acme_tech, django_capture_on_commit_callbacks,
+                                        empty_default_queue):
+    """A new escalation is today's, always computed live: nothing for a worker to refresh."""
+    session = services.session_create(actor=acme_tech, title="t", problem="p")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api(acme_tech).post(f"/api/v1/sessions/{session.pk}/escalate", {"reason": "stuck"}, format="json")
+    assert response.status_code == 201
+    assert not [name for name, _ in _queued_tasks() if name.startswith("analytics.")]
 
 
 def test_the_build_command_and_a_full_rebuild(history, acme, globex):

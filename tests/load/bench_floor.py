@@ -21,7 +21,8 @@ are purged at the end) and times, with the same `DEBUG=0` settings in this proce
   same C clients `GET /api/v1/me` N times on the same server (the ceiling). Escalations per second,
   p50 / p99, and the ratio ceiling / escalations. Any non-2xx answer counts as an error.
 
-`--py-spy FILE` records the server with py-spy (speedscope format) during the floor's server rounds.
+`--py-spy FILE` records the server with py-spy (speedscope format) during the floor's server rounds;
+`--py-spy-escalations FILE` records it (raw, collapsed stacks) during each level's escalations.
 The 1-minute load average is printed at the start and the end of each part.
 """
 
@@ -277,6 +278,8 @@ def main():
     parser.add_argument("--rounds", type=int, default=5, help="the floor's ways interleave in this many rounds")
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 10, 50])
     parser.add_argument("--py-spy", dest="py_spy", default="", help="record the server during the floor")
+    parser.add_argument("--py-spy-escalations", dest="py_spy_escalations", default="",
+                        help="record the server (py-spy raw format) during each level's escalations: FILE.<clients>")
     parser.add_argument("--skip-floor", action="store_true")
     parser.add_argument("--skip-throughput", action="store_true")
     args = parser.parse_args()
@@ -339,7 +342,17 @@ def main():
                 load0 = _load()
                 jobs = [(tok, "POST", f"/api/v1/sessions/{sid}/escalate", {"reason": "bench"})
                         for tok, sid in sessions[c]]
+                level_spy = None
+                if args.py_spy_escalations:
+                    level_spy = subprocess.Popen(
+                        [str(Path(sys.executable).parent / "py-spy"), "record", "-p", str(server.pid), "-f", "raw",
+                         "-o", f"{args.py_spy_escalations}.{c}", "-r", "100", "--threads", "--nonblocking"],
+                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                    time.sleep(1)
                 esc = asyncio.run(run_clients(port=port, clients=c, jobs=jobs))
+                if level_spy:
+                    level_spy.send_signal(2)
+                    level_spy.wait(60)
                 tokens = [tok for _, tok in people[:c]]
                 jobs = [(tokens[i % c], "GET", "/api/v1/me", None) for i in range(args.requests)]
                 me = asyncio.run(run_clients(port=port, clients=c, jobs=jobs))
