@@ -3,8 +3,8 @@
 knox 5.0.2's `TokenAuthentication` loads every token of the user on each request and deletes the
 expired ones (`_cleanup_token`), then reads the user in another query: the work grows with the
 number of tokens a user has, and a request may write. Here a request costs one indexed read (the
-token by its digest, with its user) and, at most once a minute per token, one conditional UPDATE of
-`last_used_at`:
+token by its digest, with its user and the user's account, which every view reads) and, at most
+once a minute per token, one conditional UPDATE of `last_used_at`:
 
     UPDATE accounts_apitoken SET last_used_at = now
      WHERE id = %s AND (last_used_at IS NULL OR last_used_at <= now - 60 s)
@@ -52,7 +52,7 @@ def token_for_key(key: str) -> ApiToken | None:
         digest = hash_token(key)
     except (TypeError, ValueError, binascii.Error):
         return None
-    token = ApiToken.objects.select_related("user").filter(digest=digest).first()
+    token = ApiToken.objects.select_related("user", "user__account").filter(digest=digest).first()
     if token is None or token.is_expired:
         return None
     return token
