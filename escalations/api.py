@@ -75,8 +75,7 @@ class SessionListCreate(generics.ListAPIView):
     @extend_schema(request=SessionCreateSerializer, responses={201: SessionDetailSerializer})
     def post(self, request):
         data = _valid(SessionCreateSerializer, request)
-        session = services.session_create(actor=request.user, **data)
-        session = selectors.session_detail(user=request.user, session_id=session.pk)
+        session = selectors.new_session_detail(services.session_create(actor=request.user, **data))
         return Response(SessionDetailSerializer(session).data, status=status.HTTP_201_CREATED)
 
 

@@ -91,6 +91,15 @@ def session_detail(*, user, session_id) -> PilotSession:
     return session
 
 
+def new_session_detail(session: PilotSession) -> PilotSession:
+    """A session just created in this request, shaped as `session_detail` returns one: it has no
+    steps, messages or handoffs yet, so nothing needs reading back (the create answers with one
+    INSERT, not the detail's four reads)."""
+    session.recent_steps, session.recent_messages, session.open_handoffs = [], [], []
+    session.steps_total = session.messages_total = 0
+    return session
+
+
 def handoffs_visible_to(user):
     """Staff see the account's handoffs; other members only the ones they requested or received."""
     qs = Handoff.objects.for_account(user.account)

@@ -47,3 +47,18 @@ def test_queue_detail_and_lists_run_the_same_queries_at_1_and_200_rows(api, acme
     assert at_one == at_two_hundred
     # Token auth costs 3 queries; each endpoint adds a handful on top, never one per row.
     assert max(at_two_hundred.values()) <= 10, at_two_hundred
+
+
+def test_creating_a_session_answers_its_detail_from_one_insert(api, acme_tech, django_assert_max_num_queries):
+    """POST /sessions answers what GET /sessions/{id} then says (a new session has no steps,
+    messages or handoffs), without reading it back: the token read and the INSERT."""
+    client = api(acme_tech)
+    client.get("/api/v1/me")  # the token's once-a-minute last_used write, not counted below
+    with django_assert_max_num_queries(2):
+        created = client.post("/api/v1/sessions", {"title": "Outlook crashes", "problem": "On start",
+                                                   "client_name": "Acme"}, format="json")
+    assert created.status_code == 201
+    body = created.json()
+    assert (body["steps"], body["messages"], body["steps_total"], body["messages_total"], body["open_handoff"]) == (
+        [], [], 0, 0, None)
+    assert client.get(f"/api/v1/sessions/{body['id']}").json() == body
