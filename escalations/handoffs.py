@@ -98,9 +98,17 @@ def handoff_create(*, session: PilotSession, actor, intent: str, reason: str, ta
             session = PilotSession.objects.select_for_update().select_related("owner", "account").get(pk=session.pk)
         if session.owner_id != actor.pk:
             raise PermissionDenied("Only the session's owner may escalate or hand it off.")
-        open_handoff = Handoff.objects.filter(session=session).unclaimed().first()
-        if open_handoff is not None:
-            raise Conflict("This session already has an open handoff.", handoff_id=str(open_handoff.pk))
+        # session_get(with_open_handoff=True) read it with the lock. After waiting for the lock,
+        # PostgreSQL gives the newest version of the session row but evaluates that subquery in the
+        # statement's older snapshot, so a handoff committed meanwhile is missed there; the status
+        # is not (a session with an open handoff is never active). So the subquery's "none" is
+        # trusted for an active session only, and anything else is read again.
+        open_handoff_id = getattr(session, "open_handoff_id", None)
+        if open_handoff_id is None and not (hasattr(session, "open_handoff_id")
+                                            and session.status == SessionStatus.ACTIVE):
+            open_handoff_id = Handoff.objects.filter(session=session).unclaimed().values_list("pk", flat=True).first()
+        if open_handoff_id is not None:
+            raise Conflict("This session already has an open handoff.", handoff_id=str(open_handoff_id))
         if session.status != SessionStatus.ACTIVE:
             raise Conflict(f"A {session.get_status_display().lower()} session cannot be escalated.")
         reason = (reason or "").strip()
@@ -192,7 +200,7 @@ def handoff_request(*, user, session_id, intent, reason, target_user_id, idempot
     record is looked up after taking it, so the second of two simultaneous requests sees the
     first one's record. `render(handoff)` builds the response body, stored with the record."""
     with transaction.atomic():
-        session = session_get(user=user, session_id=session_id, for_update=True)
+        session = session_get(user=user, session_id=session_id, for_update=True, with_open_handoff=True)
         scope = f"{intent}:{session.pk}"
         fingerprint = request_fingerprint(payload)
         if idempotency_key:

@@ -45,8 +45,13 @@ def open_handoffs_prefetch():
     )
 
 
-def session_get(*, user, session_id, for_update=False) -> PilotSession:
+def session_get(*, user, session_id, for_update=False, with_open_handoff=False) -> PilotSession:
+    """`with_open_handoff`: also `open_handoff_id`, the session's unclaimed handoff or None, in
+    the same query (read after the lock, when locking: the escalate path's check)."""
     qs = sessions_visible_to(user).select_related("owner", "account")
+    if with_open_handoff:
+        qs = qs.annotate(open_handoff_id=Subquery(
+            Handoff.objects.filter(session=OuterRef("pk")).unclaimed().values("pk")[:1]))
     if for_update:
         # Lock the session row only (not the joined user/account rows).
         qs = qs.select_for_update(of=("self",))
