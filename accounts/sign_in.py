@@ -4,7 +4,9 @@ allauth does the flows — email + password login, password reset by email, pass
 TOTP second factor (allauth.mfa) — and this module fits them to the product:
 
 - `AccountAdapter`: nobody signs up (people join an account through its admin); the failed-login
-  message is the one `/login/` always had, the same for an unknown email and a wrong password.
+  message is the one `/login/` always had, the same for an unknown email and a wrong password;
+  confirming the password (before a second factor is added or removed) keeps the person signed in
+  when Django re-hashes that password on the way.
 - `LoginForm`: allauth's form, whose email field is posted as `username` like Django's login form
   was (API clients, password managers and the tests keep working). Its `authenticate()` call goes
   through django-axes (`accounts.lockout`), the one lockout for every sign-in path; allauth's own
@@ -23,6 +25,7 @@ from allauth.account.forms import LoginForm as AllauthLoginForm
 from allauth.mfa.adapter import DefaultMFAAdapter
 from cryptography.fernet import Fernet, MultiFernet
 from django.conf import settings
+from django.contrib.auth import update_session_auth_hash
 
 # Shown for a wrong password and for an email without an account alike (no enumeration).
 MISMATCH_MESSAGE = "Your email and password didn't match. Please try again."
@@ -45,6 +48,20 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def get_from_email(self) -> str:
         return settings.DEFAULT_FROM_EMAIL
+
+    def reauthenticate(self, user, password: str) -> bool:
+        """The "confirm your password" check. Checking a password stored under an older hasher, or
+        with fewer iterations than this Django's (every Django upgrade raises them), stores it
+        re-hashed; the session holds a hash of the stored password, so the next request would sign
+        the person out right after they typed it correctly. A login refreshes that hash itself
+        (django.contrib.auth.login); here the session takes the new one."""
+        stored = user.password
+        confirmed = super().reauthenticate(user, password)
+        if confirmed:
+            user.refresh_from_db(fields=["password"])
+            if user.password != stored:
+                update_session_auth_hash(self.request, user)
+        return confirmed
 
 
 class LoginForm(AllauthLoginForm):

@@ -14,7 +14,8 @@ import time
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP
 from axes.models import AccessAttempt
-from django.test import Client
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
+from django.test import Client, override_settings
 
 from accounts.models import User
 from tests.helpers import PASSWORD
@@ -180,6 +181,34 @@ def test_a_member_of_an_account_requiring_mfa_must_enrol_before_anything_else(cl
     # Another account that does not require it is not affected.
     other = sign_in(Client(), globex_tech.email, PASSWORD, follow=True)
     assert other.redirect_chain[-1][0] == "/sessions/"
+
+
+@override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher",
+                                     "django.contrib.auth.hashers.PBKDF2PasswordHasher"])
+def test_confirming_the_password_keeps_the_member_signed_in_when_it_is_rehashed(client, acme_tech):
+    # A password stored under a hasher this Django no longer prefers (as after an upgrade that
+    # raises the iterations) is stored re-hashed when checked: the session must follow it.
+    hasher = PBKDF2PasswordHasher()
+    User.objects.filter(pk=acme_tech.pk).update(password=hasher.encode(PASSWORD, hasher.salt(), iterations=1000))
+    acme_tech.refresh_from_db()
+    client.force_login(acme_tech)
+    asked = client.get("/accounts/2fa/totp/activate/", follow=True)
+    assert asked.redirect_chain[-1][0].startswith("/accounts/reauthenticate/")
+
+    confirmed = client.post(asked.redirect_chain[-1][0], {"password": PASSWORD}, follow=True)
+    assert [url for url, _ in confirmed.redirect_chain] == ["/accounts/2fa/totp/activate/"]
+    assert "Set up two-factor authentication" in confirmed.content.decode()
+    acme_tech.refresh_from_db()
+    assert acme_tech.password.startswith("md5$")  # it was re-hashed
+    assert client.get("/sessions/").status_code == 200
+
+
+def test_a_wrong_password_on_the_confirmation_page_is_refused(client, acme_tech):
+    client.force_login(acme_tech)
+    asked = client.get("/accounts/2fa/totp/activate/", follow=True)
+    refused = client.post(asked.redirect_chain[-1][0], {"password": "not-my-password"})
+    assert refused.status_code == 200
+    assert client.get("/accounts/2fa/totp/activate/")["Location"].startswith("/accounts/reauthenticate/")
 
 
 def test_the_stored_totp_secret_is_encrypted(acme_tech):
