@@ -97,6 +97,32 @@ def test_a_forgotten_password_is_reset_through_the_emailed_link(client, acme_tec
     assert "This link no longer works" in again.content.decode()
 
 
+def test_the_new_password_fields_carry_their_rules_and_errors(client, acme_tech, mailoutbox):
+    # Django points each input's aria-describedby at "<id>_helptext" and, with errors, "<id>_error":
+    # a screen reader reads those with the field, so they must be on the page.
+    client.post("/accounts/password/reset/", {"email": acme_tech.email})
+    form = client.get(reset_link(mailoutbox[0]), follow=True)
+    page = form.content.decode()
+    rules = re.search(r'<div class="muted auth-help" id="id_password1_helptext">(.*?)</div>', page, re.S).group(1)
+    assert "<li>Your password must contain at least 8 characters.</li>" in rules  # a list, not run together
+    assert '<label for="id_password1">New Password</label>' in page
+
+    def described_by(page, name):
+        tag = re.search(rf'<input type="password" name="{name}"[^>]*>', page).group(0)
+        ids = re.search(r'aria-describedby="([^"]+)"', tag).group(1).split()
+        assert all(f'id="{id_}"' in page for id_ in ids), (tag, ids)
+        return ids
+
+    too_short = client.post(form.redirect_chain[-1][0], {"password1": "short", "password2": "short"}).content.decode()
+    assert described_by(too_short, "password1") == ["id_password1_helptext", "id_password1_error"]
+    assert "This password is too short." in re.search(r'<div id="id_password1_error">(.*?)</div>', too_short, re.S)[1]
+
+    mismatch = client.post(form.redirect_chain[-1][0], {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD + "x"})
+    mismatch = mismatch.content.decode()
+    assert described_by(mismatch, "password2") == ["id_password2_error"]
+    assert "You must type the same password each time." in mismatch
+
+
 def test_a_reset_for_an_unknown_email_sends_nothing_and_says_the_same(client, acme_tech, mailoutbox):
     response = client.post("/accounts/password/reset/", {"email": "ghost@acme.test"})
     assert response.status_code == 302 and response["Location"] == "/accounts/password/reset/done/"
