@@ -232,8 +232,11 @@ def test_confirming_the_password_keeps_the_member_signed_in_when_it_is_rehashed(
 def test_a_wrong_password_on_the_confirmation_page_is_refused(client, acme_tech):
     client.force_login(acme_tech)
     asked = client.get("/accounts/2fa/totp/activate/", follow=True)
+    assert "Confirm your password" in asked.content.decode()
     refused = client.post(asked.redirect_chain[-1][0], {"password": "not-my-password"})
     assert refused.status_code == 200
+    page = refused.content.decode()
+    assert '<div id="id_password_error"><p class="field-error" role="alert">Incorrect password.</p></div>' in page
     assert client.get("/accounts/2fa/totp/activate/")["Location"].startswith("/accounts/reauthenticate/")
 
 
