@@ -407,9 +407,16 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 
 # --- Email -------------------------------------------------------------------------------------
-# EMAIL_URL (smtp://..., consolemail://) or an anymail ESP via EMAIL_BACKEND + ANYMAIL_* settings.
+# EMAIL_URL (smtp+tls://user:password@host:587 for STARTTLS, smtp+ssl://...:465, smtp:// without TLS,
+# consolemail://) or an anymail ESP via EMAIL_BACKEND + ANYMAIL_* settings.
 if env.str("EMAIL_URL", default=""):
-    vars().update(env.email_url("EMAIL_URL"))
+    _email = env.email_url("EMAIL_URL")
+    # django-environ puts a query option it does not know (`?tls=True`) into an OPTIONS dict that
+    # Django's email backends never read: the mail would go out without the TLS it asked for.
+    if _email.pop("OPTIONS", None):
+        raise ImproperlyConfigured("EMAIL_URL takes no query options: for TLS use smtp+tls:// (STARTTLS, "
+                                   "port 587) or smtp+ssl:// (port 465).")
+    vars().update(_email)
 else:
     EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 ANYMAIL = {k[len("ANYMAIL_"):]: v for k, v in env.ENVIRON.items() if k.startswith("ANYMAIL_")}

@@ -44,6 +44,20 @@ def test_a_bad_environment_value_fails_clearly():
     assert "AI_PROVIDER must be one of" in result.stderr
 
 
+def test_an_email_url_with_tls_in_its_query_is_refused_and_the_tls_schemes_work():
+    # `?tls=True` is not an option django-environ knows: the mail would go out without TLS.
+    refused = _manage("check", env={"DEBUG": "1", "EMAIL_URL": "smtp://rf:secret@mail.example.com:587/?tls=True"})
+    assert refused.returncode != 0
+    assert "EMAIL_URL takes no query options: for TLS use smtp+tls://" in refused.stderr
+
+    show = "from django.conf import settings as s; print(s.EMAIL_HOST, s.EMAIL_PORT, s.EMAIL_USE_TLS, s.EMAIL_USE_SSL)"
+    for url, expected in [("smtp+tls://rf:secret@mail.example.com:587", "mail.example.com 587 True False"),
+                          ("smtp+ssl://rf:secret@mail.example.com:465", "mail.example.com 465 False True")]:
+        result = _manage("shell", "-c", show, env={"DEBUG": "1", "EMAIL_URL": url})
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip().splitlines()[-1] == expected
+
+
 def test_healthz_is_always_ok(client):
     assert client.get("/healthz").json() == {"status": "ok"}
 
