@@ -40,7 +40,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tests.load.common import BENCH_KEY, ensure_database, percentile  # noqa: E402
+from tests.load.common import BENCH_KEY, ensure_database, log_errors, percentile, wait_healthy  # noqa: E402
 
 QUEUES = ("fanout", "assessment", "notifications", "psa")
 
@@ -251,21 +251,6 @@ async def run_clients(*, port, clients, jobs):
     return times, wall, errors
 
 
-def _wait_healthy(port):
-    import httpx
-
-    for _ in range(300):
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    raise RuntimeError("daphne did not start")
-
-
-def _errors(path: Path) -> int:
-    text = path.read_text(errors="replace")
-    return sum(1 for line in text.splitlines() if "ERROR" in line or "Traceback" in line)
 
 
 def _load() -> float:
@@ -321,7 +306,7 @@ def main():
     spy = None
     report = {}
     try:
-        _wait_healthy(port)
+        wait_healthy(port)
         db = settings.DATABASES["default"]
         print(f"database: CONN_MAX_AGE={db.get('CONN_MAX_AGE')} pool={db.get('OPTIONS', {}).get('pool', False)}; "
               f"middleware: {len(settings.MIDDLEWARE)}; daphne pid {server.pid}; load at start {_load():.2f}")
@@ -392,7 +377,7 @@ def main():
             print(f"| {c} | {esc_rate:.0f} | {ms(et, 50)} / {ms(et, 99)} ms | {me_rate:.0f} "
                   f"| {ms(mt, 50)} / {ms(mt, 99)} ms | {me_rate / esc_rate:.2f}× | {ee + me_err} "
                   f"| {l0:.2f} → {l1:.2f} |")
-    print(f"\nerrors in daphne's log: {_errors(logs / 'daphne.log')} ({logs}); queued tasks purged: {purged}")
+    print(f"\nerrors in daphne's log: {log_errors(logs / 'daphne.log')} ({logs}); queued tasks purged: {purged}")
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tests.load.common import BENCH_KEY, ensure_database, percentile  # noqa: E402
+from tests.load.common import BENCH_KEY, ensure_database, log_errors, percentile, wait_healthy  # noqa: E402
 
 LOST_AFTER = 5.0
 
@@ -140,21 +140,6 @@ def _wait_outbox_drained(handoff_id: str, timeout: float) -> None:
     close_old_connections()
 
 
-def _wait_healthy(port):
-    import httpx
-
-    for _ in range(200):
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    raise RuntimeError("daphne did not start")
-
-
-def _errors(path: Path) -> int:
-    text = path.read_text(errors="replace")
-    return sum(1 for line in text.splitlines() if "ERROR" in line or "Traceback" in line)
 
 
 def main():
@@ -197,7 +182,7 @@ def main():
                               stdout=worker_log, stderr=subprocess.STDOUT)
     results = {}
     try:
-        _wait_healthy(port)
+        wait_healthy(port)
         for size in args.sizes:
             tech_token, eng_tokens = setup_people(size)
             results[size] = asyncio.run(measure(
@@ -221,7 +206,7 @@ def main():
             return f"{statistics.median(values):.0f} / {percentile(values, 99):.0f} ms" if values else "—"
         print(f"| {size} | {pair(r['floor'])} | {pair(r['post'])} | {pair(r['card'])} | {pair(r['bell'])} "
               f"| {r['lost_cards']} of {r['expected']} | {r['lost_bells']} of {r['expected']} | {r['load'][0]:.2f} |")
-    print(f"errors in the logs: daphne {_errors(logs / 'daphne.log')}, worker {_errors(logs / 'worker.log')} "
+    print(f"errors in the logs: daphne {log_errors(logs / 'daphne.log')}, worker {log_errors(logs / 'worker.log')} "
           f"({logs})")
 
 

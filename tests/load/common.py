@@ -1,5 +1,8 @@
-"""What the benchmark scripts share: their own database, a throwaway key, nearest-rank percentiles."""
+"""What the benchmark scripts share: their own database, a throwaway key, nearest-rank percentiles,
+waiting for the server and counting the errors in its log."""
 
+import time
+from pathlib import Path
 from urllib.parse import urlparse
 
 BENCH_KEY = "q3Yl5dJjNqKZ0rQmGk0wq2mD8Jm5rW9Xo0Jm3c9Jq1I="  # a throwaway Fernet key for bench processes
@@ -22,3 +25,22 @@ def percentile(values, pct):
     ordered = sorted(values)
     k = max(0, min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1))))
     return ordered[k]
+
+
+def wait_healthy(port: int, tries: int = 300) -> None:
+    """Until the server on `port` answers /healthz with 200 (0.1 s between tries)."""
+    import httpx
+
+    for _ in range(tries):
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise RuntimeError("daphne did not start")
+
+
+def log_errors(path: Path) -> int:
+    """ERROR and Traceback lines in a process's log."""
+    text = path.read_text(errors="replace")
+    return sum(1 for line in text.splitlines() if "ERROR" in line or "Traceback" in line)
