@@ -7,11 +7,12 @@ class EscalationsConfig(AppConfig):
 
     def ready(self):
         from escalations import hook_registry, ws_revoke
-        from escalations.assessment.dispatch import on_handoff_created
+        from escalations.assessment.dispatch import on_event_notified
 
         # Open websockets close when the authority they were opened with ends.
         ws_revoke.connect()
 
-        # Every new handoff gets its AI assessment, queued once the escalation commits.
-        if on_handoff_created not in hook_registry.ON_HANDOFF_CREATED:
-            hook_registry.ON_HANDOFF_CREATED.append(on_handoff_created)
+        # Every new handoff gets its AI assessment, queued by the worker that fans the escalation
+        # out, once its bells are out (escalations.assessment.dispatch).
+        if on_event_notified not in hook_registry.ON_EVENT_NOTIFIED:
+            hook_registry.ON_EVENT_NOTIFIED.append(on_event_notified)

@@ -5,13 +5,16 @@ transaction. Each call writes one `EscalationEvent` row (the durable record of t
 constant amount of work, whatever the account's size) and then runs two kinds of handlers,
 registered by other apps in their AppConfig.ready (`escalations.hook_registry`):
 
-- the per-type lists (`ON_HANDOFF_CREATED`, ...) take the object itself (the assessment is
-  queued this way);
+- the per-type lists (`ON_HANDOFF_CREATED`, ...) take the object itself;
 - `ON_EVENT_RECORDED` takes the event row: the notifications app schedules its fan-out (bells,
   emails, chat, PSA notes, webhooks) on commit, in a worker.
 
 Handlers only register work with `transaction.on_commit`, so a rollback records and sends nothing.
 The escalation domain never imports the apps that subscribe.
+
+Then, in a worker: the app that fans an event out calls `event_notified` once the event's bells
+are out, and `ON_EVENT_NOTIFIED` handlers act there (the assessment of a new handoff is queued
+this way: the escalate request publishes one task, the fan-out, not two; issue #13).
 """
 
 from escalations import hook_registry
@@ -27,6 +30,12 @@ def record_event(*, type: str, account_id, handoff=None, session=None, actor=Non
     for fn in hook_registry.ON_EVENT_RECORDED:
         fn(event)
     return event
+
+
+def event_notified(event: EscalationEvent) -> None:
+    """Called by the worker fanning `event` out, after its bells' transaction committed."""
+    for fn in hook_registry.ON_EVENT_NOTIFIED:
+        fn(event)
 
 
 def handoff_created(handoff) -> EscalationEvent:

@@ -42,7 +42,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Role, User
-from escalations import events
+from escalations import events, hooks
 from escalations.handoffs import pickup_link
 from escalations.models import EscalationEvent, EventType, Handoff, HandoffIntent, PilotSession
 from notifications import outbox
@@ -339,6 +339,8 @@ def fan_out(event_id) -> int | None:
 
     1. the bells (one INSERT for every recipient, `notified_at` set), sent on commit as one
        message: what people see first must not wait behind rendering hundreds of emails;
+    then the worker-side subscribers of the event (`hooks.event_notified`: a new handoff's
+    assessment is queued there, so the request publishes this task only);
     2. the outbox rows of every channel (`fanned_out_at` set), published on commit.
 
     A phase that was done is skipped on a rerun; a phase killed midway is rolled back whole.
@@ -351,6 +353,8 @@ def fan_out(event_id) -> int | None:
             if write_bells is not None and subject is not None:
                 write_bells(event, subject)
             EscalationEvent.objects.filter(pk=event.pk).update(notified_at=timezone.now())
+    if event is not None:  # this run sent the bells: the worker-side subscribers follow (the assessment)
+        hooks.event_notified(event)
     with transaction.atomic():
         event = _locked(event_id, fanned_out_at__isnull=True)
         if event is None:

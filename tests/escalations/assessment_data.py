@@ -7,7 +7,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from escalations import hook_registry
-from escalations.assessment.dispatch import on_handoff_created
+from escalations.assessment.dispatch import on_event_notified
 from escalations.handoffs import handoff_create
 from escalations.models import HandoffIntent, PilotSession, SessionStatus, Step
 
@@ -73,7 +73,7 @@ def escalation(account, tech, *, title, problem, steps=(), reason="Stuck, need a
 
 
 def without_auto_assessment(monkeypatch) -> None:
-    """Tests that run the assessment themselves: new handoffs queue nothing (no broker message, no
-    eager run at creation)."""
-    monkeypatch.setattr(hook_registry, "ON_HANDOFF_CREATED",
-                        [fn for fn in hook_registry.ON_HANDOFF_CREATED if fn is not on_handoff_created])
+    """Tests that run the assessment themselves: new handoffs queue none (no broker message, no
+    eager run when their fan-out runs)."""
+    monkeypatch.setattr(hook_registry, "ON_EVENT_NOTIFIED",
+                        [fn for fn in hook_registry.ON_EVENT_NOTIFIED if fn is not on_event_notified])

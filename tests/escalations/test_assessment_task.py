@@ -1,4 +1,4 @@
-"""The assessment task: queued on commit of every handoff, idempotent, tolerant of a broker that
+"""The assessment task: queued for every handoff by its escalation's fan-out, idempotent, tolerant of a broker that
 is down, and re-queued by beat when it was lost."""
 
 import json
@@ -143,6 +143,10 @@ def test_a_rolled_back_escalation_queues_nothing(eager_celery, acme, acme_tech, 
 
 def test_a_broker_that_is_down_does_not_fail_the_escalation(broker_down, api, acme_tech, acme_senior,
                                                             django_capture_on_commit_callbacks, caplog):
+    from escalations.models import EscalationEvent
+    from notifications import fanout
+    from notifications.models import Notification
+
     tech = api(acme_tech)
     session = make_session(tech)
     with django_capture_on_commit_callbacks(execute=True):
@@ -150,7 +154,49 @@ def test_a_broker_that_is_down_does_not_fail_the_escalation(broker_down, api, ac
     assert response.status_code == 201
     handoff = Handoff.objects.get(pk=response.json()["id"])
     assert handoff.assessment_status == "pending" and handoff.is_open
+    assert "Could not queue the fan-out" in caplog.text  # the event stays pending: the sweeper has it
+    # The fan-out, run while the broker is still down, sends the bells and cannot queue the
+    # assessment: logged, the handoff stays pending for the beat re-queue.
+    event = EscalationEvent.objects.get(handoff=handoff)
+    with django_capture_on_commit_callbacks(execute=True):
+        fanout.fan_out(event.pk)
+    assert Notification.objects.filter(user=acme_senior, handoff=handoff).count() == 1
     assert "could not queue the assessment" in caplog.text
+    assert Handoff.objects.get(pk=handoff.pk).assessment_status == "pending"
+
+
+def test_the_escalate_request_publishes_one_task_and_its_fan_out_queues_the_assessment(
+        api, acme_tech, acme_senior, django_capture_on_commit_callbacks):
+    """One broker publish per escalation in the request (the fan-out); the worker that fans it
+    out queues the assessment once the bells are out (issue #13)."""
+    from escalations.models import EscalationEvent
+    from notifications import fanout
+
+    published = []
+
+    def record(sender=None, headers=None, **kwargs):
+        published.append(headers["task"])
+
+    from celery.signals import before_task_publish
+
+    before_task_publish.connect(record, weak=False)
+    try:
+        tech = api(acme_tech)
+        session = make_session(tech)
+        with django_capture_on_commit_callbacks(execute=True):
+            response = escalate(tech, session["id"])
+        assert response.status_code == 201
+        assert published == ["notifications.tasks.fan_out_event"]
+        event = EscalationEvent.objects.get(handoff_id=response.json()["id"])
+        with django_capture_on_commit_callbacks(execute=True):
+            fanout.fan_out(event.pk)
+        assert published[1] == "escalations.tasks.assess_handoff"
+        assert published.count("escalations.tasks.assess_handoff") == 1
+        with django_capture_on_commit_callbacks(execute=True):  # run again: nothing more is queued
+            fanout.fan_out(event.pk)
+        assert published.count("escalations.tasks.assess_handoff") == 1
+    finally:
+        before_task_publish.disconnect(record)
 
 
 def test_beat_requeues_stale_pending_assessments_and_times_out_abandoned_ones(manual, eager_celery, acme, acme_tech,
