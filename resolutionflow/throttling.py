@@ -13,6 +13,13 @@ ASGI that handle is per request context (asgiref's `Local`), so every request bu
 `RedisCache` with a new connection pool and opened a new TCP connection to Redis (issue #13,
 docs/performance.md "The request floor"). redis-py's pool is thread-safe; the one client serves
 every request thread. It is rebuilt when the CACHES setting changes (tests).
+
+On Redis, a throttle's check is one round trip: DRF's sliding window (the times of the client's
+requests within the last `duration`, newest first) is a Redis list that one Lua script trims,
+counts and appends to (`FailOpenCache.window`), instead of DRF's GET of the pickled history and
+SET of the new one: a round trip less on every API request (issue #13), and two concurrent
+requests can no longer both pass on the same stale history. Other caches (the embedded mode's
+local memory) keep DRF's own GET and SET.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ import threading
 import time
 
 from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
 from django.core.signals import setting_changed
 from redis.exceptions import RedisError
 from rest_framework import throttling
@@ -31,6 +39,26 @@ logger = logging.getLogger(__name__)
 # How long a web process leaves the cache alone after a failed call.
 PAUSE_SECONDS = 5.0
 CACHE_ERRORS = (RedisError, OSError)
+
+
+# KEYS[1]: the client's window (a list of request times, newest first). ARGV: now, duration (s),
+# allowed requests. Drops the times older than the window, then records `now` if there is room.
+# Returns {1 if recorded else 0, the requests in the window (this one included), the oldest}.
+WINDOW_SCRIPT = """
+local key, now, duration, limit = KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+while true do
+  local last = redis.call('LINDEX', key, -1)
+  if not last or tonumber(last) > now - duration then break end
+  redis.call('RPOP', key)
+end
+local count = redis.call('LLEN', key)
+if count >= limit then
+  return {0, count, redis.call('LINDEX', key, -1)}
+end
+redis.call('LPUSH', key, ARGV[1])
+redis.call('EXPIRE', key, math.ceil(duration))
+return {1, count + 1, redis.call('LINDEX', key, -1)}
+"""
 
 
 class FailOpenCache:
@@ -43,6 +71,7 @@ class FailOpenCache:
         self._paused_until = 0.0
         self._lock = threading.Lock()
         self._backend = None
+        self._script = None
 
     @property
     def backend(self):
@@ -54,6 +83,7 @@ class FailOpenCache:
 
     def reset(self) -> None:
         self._backend = None
+        self._script = None
 
     def paused(self) -> bool:
         return time.monotonic() < self._paused_until
@@ -78,6 +108,27 @@ class FailOpenCache:
             self._failed("get", exc)
             return default
 
+    def window(self, key: str, now: float, duration: int, limit: int) -> tuple[bool, int, float] | None:
+        """Check and record one request in `key`'s sliding window, in one round trip (Redis only):
+        (allowed, requests in the window, the oldest one's time). None when the cache is not
+        Redis. A failed call is logged and counted, and the request allowed."""
+        backend = self.backend
+        if not isinstance(backend, RedisCache):
+            return None
+        if self.paused():
+            return (True, 0, now)
+        try:
+            name = backend.make_and_validate_key(f"window:{key}")
+            client = backend._cache.get_client(name, write=True)
+            script = self._script
+            if script is None:
+                script = self._script = client.register_script(WINDOW_SCRIPT)
+            allowed, count, oldest = script(keys=[name], args=[repr(now), duration, limit], client=client)
+        except CACHE_ERRORS as exc:
+            self._failed("window", exc)
+            return (True, 0, now)
+        return bool(allowed), int(count), float(oldest)
+
     def set(self, key, value, timeout=None):
         if self.paused():
             return
@@ -98,9 +149,40 @@ def _caches_changed(*, setting, **kwargs):
 setting_changed.connect(_caches_changed, weak=False)
 
 
-class AnonRateThrottle(throttling.AnonRateThrottle):
+class WindowInRedis:
+    """DRF's SimpleRateThrottle, checked in one Redis round trip when the cache is Redis
+    (`FailOpenCache.window`); the same limits, the same Retry-After."""
+
     cache = fail_open_cache
 
+    def allow_request(self, request, view):
+        self.counted = None
+        if self.rate is None:
+            return True
+        self.key = self.get_cache_key(request, view)
+        if self.key is None:
+            return True
+        self.now = self.timer()
+        counted = self.cache.window(self.key, self.now, self.duration, self.num_requests)
+        if counted is None:  # not Redis: DRF's GET and SET
+            return super().allow_request(request, view)
+        allowed, count, oldest = self.counted = counted
+        return allowed
 
-class UserRateThrottle(throttling.UserRateThrottle):
-    cache = fail_open_cache
+    def wait(self):
+        if self.counted is None:
+            return super().wait()
+        _, count, oldest = self.counted
+        remaining = self.duration - (self.now - oldest) if count else self.duration
+        available = self.num_requests - count + 1
+        if available <= 0:
+            return None
+        return remaining / float(available)
+
+
+class AnonRateThrottle(WindowInRedis, throttling.AnonRateThrottle):
+    pass
+
+
+class UserRateThrottle(WindowInRedis, throttling.UserRateThrottle):
+    pass

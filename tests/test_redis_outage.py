@@ -53,19 +53,19 @@ def test_with_the_throttle_cache_unreachable_the_api_answers_and_the_errors_are_
     from resolutionflow import throttling
 
     client = api(acme_tech)
-    before = _errors("get")
+    before = _errors("window")
     assert client.get("/api/v1/me").status_code == 200
-    assert _errors("get") == before + 1
+    assert _errors("window") == before + 1
     assert "throttle cache unreachable" in caplog.text
     # Paused: the next requests do not wait on the cache again, and log nothing more.
     caplog.clear()
     session = helpers.make_session(client)
     assert helpers.escalate(client, session["id"]).status_code == 201
-    assert _errors("get") == before + 1 and "throttle cache" not in caplog.text
+    assert _errors("window") == before + 1 and "throttle cache" not in caplog.text
     # After the pause the cache is tried again (still down: counted again).
     throttling.fail_open_cache._paused_until = 0.0
     assert api(acme_senior).get("/api/v1/handoffs").status_code == 200
-    assert _errors("get") == before + 2
+    assert _errors("window") == before + 2
 
 
 def test_the_throttles_still_throttle_when_the_cache_works(api, acme_tech, monkeypatch):
@@ -73,6 +73,66 @@ def test_the_throttles_still_throttle_when_the_cache_works(api, acme_tech, monke
 
     monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {"anon": "60/min", "user": "2/min"})
     client = api(acme_tech)
+    assert [client.get("/api/v1/me").status_code for _ in range(3)] == [200, 200, 429]
+
+
+@pytest.fixture
+def redis_cache(settings):
+    """The throttles' cache is the real Redis (production's backend), under this test's own prefix."""
+    import uuid
+
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                                   "LOCATION": settings.REDIS_URL, "KEY_PREFIX": f"rftest-{uuid.uuid4().hex}",
+                                   "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}}}
+    yield
+
+
+def test_on_redis_the_throttle_is_one_round_trip_with_drfs_limits_and_retry_after(
+        redis_cache, api, acme_tech, acme_senior, monkeypatch):
+    from django.core.cache import caches
+    from rest_framework.throttling import SimpleRateThrottle
+
+    from resolutionflow.throttling import fail_open_cache
+
+    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {"anon": "60/min", "user": "3/min"})
+    client = api(acme_tech)
+    commands = []
+    real_script = fail_open_cache.window
+
+    def counting(*args, **kwargs):
+        commands.append(args[0])
+        return real_script(*args, **kwargs)
+
+    monkeypatch.setattr(fail_open_cache, "window", counting)
+    statuses = [client.get("/api/v1/me").status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    refused = client.get("/api/v1/me")
+    assert refused.status_code == 429 and 0 < int(refused["Retry-After"]) <= 60
+    assert "throttled" in refused.json()["detail"]
+    assert len(commands) == 5  # one script call per request, no GET/SET pair
+    # Another user has a window of their own.
+    assert api(acme_senior).get("/api/v1/me").status_code == 200
+    # The window lives in Redis as a list of the allowed requests' times (not DRF's pickled value).
+    backend = caches.create_connection("default")
+    name = backend.make_and_validate_key(f"window:throttle_user_{acme_tech.pk}")
+    redis = backend._cache.get_client(name)
+    assert redis.llen(name) == 3 and 0 < redis.ttl(name) <= 60
+
+
+def test_on_redis_requests_older_than_the_window_leave_it(redis_cache, api, acme_tech, monkeypatch):
+    from rest_framework.throttling import SimpleRateThrottle
+
+    from resolutionflow import throttling
+
+    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {"anon": "60/min", "user": "2/min"})
+    clock = [1_000_000.0]
+    monkeypatch.setattr(throttling.UserRateThrottle, "timer", lambda self: clock[0])
+    client = api(acme_tech)
+    assert [client.get("/api/v1/me").status_code for _ in range(3)] == [200, 200, 429]
+    clock[0] += 30
+    refused = client.get("/api/v1/me")
+    assert refused.status_code == 429 and int(refused["Retry-After"]) == 30  # the oldest leaves in 30 s
+    clock[0] += 30.5  # the first two are now older than a minute
     assert [client.get("/api/v1/me").status_code for _ in range(3)] == [200, 200, 429]
 
 
