@@ -36,7 +36,7 @@ from escalations.models import (
     PilotSession,
     SessionStatus,
 )
-from escalations.selectors import session_get
+from escalations.selectors import session_to_hand_off
 
 
 def pickup_link(session_id) -> str:
@@ -98,7 +98,7 @@ def handoff_create(*, session: PilotSession, actor, intent: str, reason: str, ta
             session = PilotSession.objects.select_for_update().select_related("owner", "account").get(pk=session.pk)
         if session.owner_id != actor.pk:
             raise PermissionDenied("Only the session's owner may escalate or hand it off.")
-        # session_get(with_open_handoff=True) read it with the lock. After waiting for the lock,
+        # session_to_hand_off read it with the lock. After waiting for the lock,
         # PostgreSQL gives the newest version of the session row but evaluates that subquery in the
         # statement's older snapshot, so a handoff committed meanwhile is missed there; the status
         # is not (a session with an open handoff is never active). So the subquery's "none" is
@@ -200,7 +200,7 @@ def handoff_request(*, user, session_id, intent, reason, target_user_id, idempot
     record is looked up after taking it, so the second of two simultaneous requests sees the
     first one's record. `render(handoff)` builds the response body, stored with the record."""
     with transaction.atomic():
-        session = session_get(user=user, session_id=session_id, for_update=True, with_open_handoff=True)
+        session = session_to_hand_off(user=user, session_id=session_id)
         scope = f"{intent}:{session.pk}"
         fingerprint = request_fingerprint(payload)
         if idempotency_key:

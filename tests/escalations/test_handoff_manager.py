@@ -234,3 +234,27 @@ def test_resolving_before_anyone_claims_takes_the_card_out_of_the_queue(tech, ap
     senior = api(acme_senior)
     assert senior.get("/api/v1/handoffs").json()["count"] == 0
     assert senior.post(f"/api/v1/handoffs/{handoff['id']}/claim").status_code == 409
+
+
+def test_only_the_owner_escalates_others_get_404_or_403_as_for_reading_it(tech, api, acme_tech, acme_tech2,
+                                                                         acme_senior):
+    """The escalate path reads the session by account and id (one locked statement); a
+    non-owner still gets what reading the session would give: 404 if they cannot see it, 403
+    if they can. Nothing is written either way."""
+    session = make_session(tech)
+    other_tech, senior = api(acme_tech2), api(acme_senior)
+    assert other_tech.get(f"/api/v1/sessions/{session['id']}").status_code == 404
+    assert escalate(other_tech, session["id"]).status_code == 404
+    assert escalate(other_tech, "not-a-uuid").status_code == 404
+    assert escalate(other_tech, "0b8f5a4e-8d6c-4a8e-9d51-000000000000").status_code == 404
+    assert senior.get(f"/api/v1/sessions/{session['id']}").status_code == 200
+    refused = escalate(senior, session["id"])
+    assert refused.status_code == 403 and "owner" in refused.json()["detail"]
+    assert not Handoff.objects.filter(session_id=session["id"]).exists()
+    assert PilotSession.objects.get(pk=session["id"]).status == "active"
+    # The requester of a claimed escalation sees the session, and is not its owner any more.
+    handoff = escalate(tech, session["id"]).json()
+    assert senior.post(f"/api/v1/handoffs/{handoff['id']}/claim").status_code == 200
+    assert tech.get(f"/api/v1/sessions/{session['id']}").status_code == 200
+    assert escalate(tech, session["id"]).status_code == 403
+    assert Handoff.objects.filter(session_id=session["id"]).count() == 1
