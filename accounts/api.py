@@ -8,6 +8,7 @@ from accounts.models import ApiToken, Role, User
 from accounts.selectors import api_token_get, api_tokens_visible_to
 from accounts.services import TOKEN_NAME_MAX_LENGTH, api_token_issue, api_token_revoke
 from accounts.time_zones import effective_time_zone_name
+from resolutionflow.api import FieldsBuiltOnce
 
 
 class AccountRefSerializer(serializers.Serializer):
@@ -33,7 +34,7 @@ class MeSerializer(serializers.ModelSerializer):
         return effective_time_zone_name(user)
 
 
-class UserRefSerializer(serializers.ModelSerializer):
+class UserRefSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     """How a user appears inside other objects."""
 
     class Meta:

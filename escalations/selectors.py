@@ -1,8 +1,11 @@
 """Reads that need care: who may see which session and handoff. Everything is account-scoped;
 anything outside what a user may see is a 404 (`Http404`), never a 403."""
 
+import uuid
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
@@ -54,28 +57,50 @@ def session_get(*, user, session_id) -> PilotSession:
         raise _not_found() from None
 
 
+def _session_to_hand_off_sql() -> str:
+    """The statement behind `session_to_hand_off`: the session row by account and id, locked
+    (where the database locks rows), with its open handoff — `Handoff.objects.unclaimed()`, the
+    newest first as `Handoff.Meta.ordering` has it — in a subquery."""
+    features = connection.features
+    lock = " FOR UPDATE OF s" if features.has_select_for_update_of else (
+        " FOR UPDATE" if features.has_select_for_update else "")
+    return (
+        f"SELECT s.*, (SELECT h.id FROM {Handoff._meta.db_table} h WHERE h.session_id = s.id"
+        " AND h.claimed_at IS NULL AND h.cancelled_at IS NULL ORDER BY h.created_at DESC LIMIT 1)"
+        f" AS open_handoff_id FROM {PilotSession._meta.db_table} s WHERE s.account_id = %s AND s.id = %s{lock}"
+    )
+
+
 def session_to_hand_off(*, user, session_id) -> PilotSession:
     """The session `user` escalates or hands off, locked (SELECT ... FOR UPDATE), with
     `open_handoff_id` (its unclaimed handoff, or None) read in the same statement.
 
-    The escalate path's one read, kept cheap (issue #13: building `session_get`'s visibility
-    filter and joins was a sixth of an escalation's CPU): the row is found by account and id
-    alone, and its owner and account are the caller's own objects. Only the owner may escalate
-    or hand off, and the owner always sees the session; anyone else's request gets the same
-    answers as through `session_get` — 404 when the session is not visible to them, and the
-    caller's 403 when it is."""
-    qs = (PilotSession.objects.for_account(user.account)
-          .annotate(open_handoff_id=Subquery(Handoff.objects.filter(session=OuterRef("pk")).unclaimed().values("pk")[:1]))
-          .select_for_update())
+    The escalate path's one read, kept cheap (issue #13, docs/performance.md): the row is found by
+    account and id alone, in a fixed statement (compiling `session_get`'s queryset — its
+    visibility filter, joins and the subquery annotation — was a sixth of an escalation's CPU in
+    the web process), and its owner and account are the caller's own objects. Only the owner may
+    escalate or hand off, and the owner always sees the session; anyone else gets what reading the
+    session would give them: 404 when it is not visible to them, the caller's 403 when it is."""
     try:
-        session = qs.get(pk=session_id)
-    except (PilotSession.DoesNotExist, ValidationError, ValueError):
+        pk = uuid.UUID(str(session_id))
+    except ValueError:
         raise _not_found() from None
+    account = user.account
+    if account is None:
+        raise _not_found()
+    prep = PilotSession._meta.pk.get_db_prep_value
+    found = list(PilotSession.objects.raw(_session_to_hand_off_sql(),
+                                          [prep(account.pk, connection), prep(pk, connection)]))
+    if not found:
+        raise _not_found()
+    session = found[0]
+    if session.open_handoff_id is not None:  # SQLite returns the uuid as its hex text
+        session.open_handoff_id = uuid.UUID(str(session.open_handoff_id))
     if session.owner_id == user.pk:
         session.owner = user
     elif not sessions_visible_to(user).filter(pk=session.pk).exists():
         raise _not_found()
-    session.account = user.account
+    session.account = account
     return session
 
 

@@ -3,6 +3,7 @@ from rest_framework import serializers
 
 from accounts.api import UserRefSerializer
 from escalations.models import Handoff, Message, PilotSession, Step, StepOutcome
+from resolutionflow.api import FieldsBuiltOnce
 
 # --- Input -------------------------------------------------------------------------------------
 
@@ -170,7 +171,7 @@ class AssessmentField(serializers.JSONField):
     """`Handoff.assessment` as stored, documented with its shape."""
 
 
-class HandoffDetailSerializer(serializers.ModelSerializer):
+class HandoffDetailSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     """The context package (API.md)."""
 
     assessment = AssessmentField(read_only=True, allow_null=True)

@@ -258,3 +258,25 @@ def test_only_the_owner_escalates_others_get_404_or_403_as_for_reading_it(tech, 
     assert tech.get(f"/api/v1/sessions/{session['id']}").status_code == 200
     assert escalate(tech, session["id"]).status_code == 403
     assert Handoff.objects.filter(session_id=session["id"]).count() == 1
+
+
+def test_the_context_package_is_the_same_from_serializers_built_from_cached_fields(tech, api, acme_tech,
+                                                                                  acme_senior):
+    """HandoffDetailSerializer builds its fields once per class (resolutionflow.api.FieldsBuiltOnce):
+    every instance binds its own copies, so a handoff read after others, claimed or not, comes out
+    whole and with its own values."""
+    from escalations.serializers import HandoffDetailSerializer
+
+    first = escalate(tech, make_session(tech, title="First")["id"], reason="One").json()
+    second_session = make_session(api(acme_senior), title="Second")
+    second = escalate(api(acme_senior), second_session["id"], reason="Two").json()
+    assert api(acme_senior).post(f"/api/v1/handoffs/{first['id']}/claim").status_code == 200
+    a, b = (HandoffDetailSerializer(Handoff.objects.get(pk=h["id"])) for h in (first, second))
+    assert a.fields["requested_by"] is not b.fields["requested_by"]
+    assert a.fields["requested_by"].parent is a and b.fields["requested_by"].parent is b
+    data_a, data_b = a.data, b.data
+    assert (data_a["reason"], data_a["requested_by"]["email"], data_a["claimed_by"]["email"]) == \
+        ("One", "tech@acme.test", "senior@acme.test")
+    assert (data_b["reason"], data_b["requested_by"]["email"], data_b["claimed_by"]) == \
+        ("Two", "senior@acme.test", None)
+    assert set(data_a) == set(data_b) == set(HandoffDetailSerializer.Meta.fields)
