@@ -149,6 +149,8 @@ def main():
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--layer", choices=["core", "pubsub"], default="core",
                         help="channels-redis RedisChannelLayer (core) or RedisPubSubChannelLayer")
+    parser.add_argument("--worker-nice", dest="worker_nice", type=int, default=0,
+                        help="run the worker at this nice level (a web-first machine: see docs/performance.md)")
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "resolutionflow.settings")
     db_url = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/rf_bench_ws")
@@ -176,7 +178,8 @@ def main():
                                "resolutionflow.asgi:application"], cwd=ROOT, env=env,
                               stdout=server_log, stderr=subprocess.STDOUT)
     # A real worker does the fan-out (bells, emails) and the assessment, as in production.
-    worker = subprocess.Popen([sys.executable, "-m", "celery", "-A", "resolutionflow", "worker", "-l", "WARNING",
+    nice = ["nice", "-n", str(args.worker_nice)] if args.worker_nice else []
+    worker = subprocess.Popen([*nice, sys.executable, "-m", "celery", "-A", "resolutionflow", "worker", "-l", "WARNING",
                                "-Q", "fanout,assessment,notifications,psa", "-c", "1", "--without-heartbeat",
                                "--without-gossip", "--without-mingle"], cwd=ROOT, env=env,
                               stdout=worker_log, stderr=subprocess.STDOUT)
