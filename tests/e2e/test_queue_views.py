@@ -93,6 +93,8 @@ def test_sort_view_and_filters_are_kept_per_user(browsers, queue_of_four, acme_s
     expect(page.get_by_label("Sort", exact=True)).to_have_value("waiting")
     assert _titles(page) == ["Fan noise on the CEO laptop"]
     page.get_by_role("button", name="Clear filter").click()
+    # The reset renders on the next tick (after the form's own reset): wait for the cards to return.
+    expect(_queue(page).locator(".hcard:visible")).to_have_count(4)
     assert _titles(page) == NEWEST[::-1]  # the sort and the view stay; the filter goes
     expect(page.get_by_label("Compact list", exact=True)).to_be_checked()
     page.get_by_label("Handed to me", exact=True).check()
