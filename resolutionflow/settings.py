@@ -131,6 +131,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
             "min_size": DB_POOL_MIN_SIZE, "max_size": DB_POOL_MAX_SIZE, "timeout": DB_POOL_TIMEOUT_SECONDS,
         }
 USES_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+# PostgreSQL's JIT compilation (`jit`, on by default) off for the app's connections: it pays off
+# for long analytic scans, not for a web app's statements, and a plan whose estimated cost passes
+# `jit_above_cost` compiles for ~2 s before running: the analytics statement over a 7-day window
+# took 2,010 ms with JIT and 8 ms without (docs/performance.md "Analytics endpoint"). DB_JIT=1
+# leaves the server's own setting.
+DB_JIT = env.bool("DB_JIT", default=False)
+if USES_POSTGRES and not DB_JIT:
+    _db_options = DATABASES["default"].setdefault("OPTIONS", {})
+    _db_options["options"] = f"{_db_options.get('options', '')} -c jit=off".strip()
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

@@ -107,3 +107,23 @@ def test_the_api_is_throttled_with_retry_after(api, acme_tech, settings):
         assert int(client.get("/api/v1/me")["Retry-After"]) > 0
     finally:
         SimpleRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
+
+
+@pytest.mark.django_db
+def test_postgresql_jit_is_off_for_the_apps_connections_unless_asked_for():
+    """JIT compiled the analytics statement for ~2 s before an 8 ms run (docs/performance.md)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"
+    show = ("from django.conf import settings as s; "
+            "print(repr(s.DATABASES['default'].get('OPTIONS', {}).get('options')))")
+
+    def options(**env):
+        result = _manage("shell", "-c", show, env={"DEBUG": "1", "DATABASE_URL": os.environ["DATABASE_URL"], **env})
+        assert result.returncode == 0, result.stderr
+        return result.stdout.splitlines()[-1]
+
+    assert options() == "'-c jit=off'"
+    assert options(DB_JIT="1") == "None"

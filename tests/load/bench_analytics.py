@@ -44,9 +44,9 @@ SEED_SQL = """
 -- Accounts 0 .. {accounts}-1; account 0 is the big one.
 CREATE TEMP TABLE bench_accounts AS
 SELECT i, gen_random_uuid() AS id FROM generate_series(0, {accounts} - 1) AS i;
-INSERT INTO accounts_account (id, name, slug, escalation_renotify_minutes, created_at)
+INSERT INTO accounts_account (id, name, slug, escalation_renotify_minutes, time_zone, mfa_required, created_at)
 SELECT id, CASE WHEN i = 0 THEN 'Bench Big MSP' ELSE 'Bench MSP ' || i END,
-       CASE WHEN i = 0 THEN 'bench-big' ELSE 'bench-' || i END, 10, now() - interval '200 days'
+       CASE WHEN i = 0 THEN 'bench-big' ELSE 'bench-' || i END, 10, 'UTC', false, now() - interval '200 days'
 FROM bench_accounts;
 
 -- Per account: a technician and two engineers (unusable passwords; the bench logs in by token).
@@ -55,9 +55,9 @@ SELECT a.i AS account_i, a.id AS account_id, r.k, gen_random_uuid() AS id,
        CASE r.k WHEN 0 THEN 'technician' ELSE 'engineer' END AS role
 FROM bench_accounts a CROSS JOIN generate_series(0, 2) AS r(k);
 INSERT INTO accounts_user (id, password, is_superuser, email, name, account_id, role, is_active, is_staff,
-                           email_notifications, chat_mentions, date_joined)
+                           email_notifications, chat_mentions, time_zone, date_joined)
 SELECT id, '!', false, 'u' || k || '@a' || account_i || '.bench.test', 'Bench user ' || k, account_id, role,
-       true, false, false, false, now() - interval '200 days'
+       true, false, false, false, '', now() - interval '200 days'
 FROM bench_users;
 
 -- The handoffs: 10 % of them in the big account, the rest spread over the others; times over
