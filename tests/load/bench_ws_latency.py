@@ -10,11 +10,12 @@ It creates (or reuses) its own database, migrates it, starts daphne and a worker
 and per size: connects S engineers over real websockets (API tokens; the account's engineers ARE
 the sockets), then per escalation times, from just before the POST, the `handoff.created` card
 and the `notification.created` bell on every socket. A frame that has not arrived 5 s after the
-POST is counted lost. Between escalations it waits until the worker has sent the previous one's
-deliveries (hundreds of emails at S = 500): it measures latency on a quiet system, not
-throughput under a backlog. The floor is `POST /api/v1/sessions` (token auth, throttle, one insert) on
-the same server in the same run. It prints the load average and counts ERROR/Traceback lines in
-the server's and the worker's logs.
+POST is counted lost. Between escalations it waits until the worker has assessed the previous one
+and sent its deliveries (hundreds of emails at S = 500): it measures latency on a quiet system,
+not throughput under a backlog. `--web-processes 2` runs two daphne processes, as `make stack`
+does, with the sockets spread over them (the POSTs go to the first). The floor is
+`POST /api/v1/sessions` (token auth, throttle, one insert) on the same server in the same run. It
+prints the load average and counts ERROR/Traceback lines in the servers' and the worker's logs.
 """
 
 import argparse
@@ -52,14 +53,14 @@ def setup_people(size: int):
     return api_token_create(user=tech), tokens
 
 
-async def measure(*, tech_token, eng_tokens, base, ws_base, escalations, warmup):
+async def measure(*, tech_token, eng_tokens, base, ws_bases, escalations, warmup):
     import httpx
     from websockets.asyncio.client import connect
 
     sockets = []
-    for token in eng_tokens:
-        ws = await connect(f"{ws_base}/ws/escalations/", additional_headers={"Authorization": f"Token {token}"},
-                           max_queue=None, open_timeout=30)
+    for i, token in enumerate(eng_tokens):  # spread over the web processes, as a load balancer would
+        ws = await connect(f"{ws_bases[i % len(ws_bases)]}/ws/escalations/", max_queue=None, open_timeout=30,
+                           additional_headers={"Authorization": f"Token {token}"})
         assert json.loads(await ws.recv()) == {"type": "ready"}
         sockets.append(ws)
 
@@ -114,7 +115,7 @@ async def measure(*, tech_token, eng_tokens, base, ws_base, escalations, warmup)
                 else:
                     lost_bells += 1
             # Latency, not throughput: the next escalation starts on a quiet system, once the
-            # worker has sent this one's deliveries (hundreds of emails at S = 500).
+            # worker has assessed this one and sent its deliveries (hundreds of emails at S = 500).
             await asyncio.to_thread(_wait_outbox_drained, hid, 60)
     for ws in sockets:
         await ws.close()
@@ -127,13 +128,15 @@ async def measure(*, tech_token, eng_tokens, base, ws_base, escalations, warmup)
 def _wait_outbox_drained(handoff_id: str, timeout: float) -> None:
     from django.db import close_old_connections
 
-    from escalations.models import EscalationEvent
+    from escalations.models import EscalationEvent, Handoff
     from notifications.models import Delivery
 
     close_old_connections()
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if (not EscalationEvent.objects.filter(handoff_id=handoff_id, fanned_out_at__isnull=True).exists()
+        # In this order: the assessment writes a handoff.assessed event, whose fan-out writes deliveries.
+        if (not Handoff.objects.filter(pk=handoff_id, assessment_status="pending").exists()
+                and not EscalationEvent.objects.filter(handoff_id=handoff_id, fanned_out_at__isnull=True).exists()
                 and not Delivery.objects.filter(handoff_id=handoff_id, status__in=["pending", "sending"]).exists()):
             break
         time.sleep(0.05)
@@ -149,6 +152,8 @@ def main():
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--layer", choices=["core", "pubsub"], default="core",
                         help="channels-redis RedisChannelLayer (core) or RedisPubSubChannelLayer")
+    parser.add_argument("--web-processes", dest="web_processes", type=int, default=1,
+                        help="daphne processes; the sockets are spread over them, the POSTs go to the first")
     parser.add_argument("--worker-nice", dest="worker_nice", type=int, default=0,
                         help="run the worker at this nice level (a web-first machine: see docs/performance.md)")
     args = parser.parse_args()
@@ -167,16 +172,16 @@ def main():
     from tests.helpers import free_port
 
     logs = Path(tempfile.mkdtemp(prefix="rf-bench-"))
-    port = free_port()
+    ports = [free_port() for _ in range(args.web_processes)]
     env = dict(os.environ, DEBUG="0", SECRET_KEY="bench-" + "k" * 50, ALLOWED_HOSTS="127.0.0.1",
                SECURE_SSL_REDIRECT="0", CELERY_TASK_ALWAYS_EAGER="0", LOG_LEVEL="WARNING",
                CELERY_BROKER_URL=os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/9"),
                FIELD_ENCRYPTION_KEY=os.environ.get("FIELD_ENCRYPTION_KEY", BENCH_KEY),
                EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend", AI_PROVIDER="builtin")
     server_log, worker_log = open(logs / "daphne.log", "w"), open(logs / "worker.log", "w")  # noqa: SIM115
-    server = subprocess.Popen([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
-                               "resolutionflow.asgi:application"], cwd=ROOT, env=env,
-                              stdout=server_log, stderr=subprocess.STDOUT)
+    servers = [subprocess.Popen([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
+                                 "resolutionflow.asgi:application"], cwd=ROOT, env=env,
+                                stdout=server_log, stderr=subprocess.STDOUT) for port in ports]
     # A real worker does the fan-out (bells, emails) and the assessment, as in production.
     nice = ["nice", "-n", str(args.worker_nice)] if args.worker_nice else []
     worker = subprocess.Popen([*nice, sys.executable, "-m", "celery", "-A", "resolutionflow", "worker", "-l", "WARNING",
@@ -185,22 +190,25 @@ def main():
                               stdout=worker_log, stderr=subprocess.STDOUT)
     results = {}
     try:
-        wait_healthy(port)
+        for port in ports:
+            wait_healthy(port)
         for size in args.sizes:
             tech_token, eng_tokens = setup_people(size)
             results[size] = asyncio.run(measure(
-                tech_token=tech_token, eng_tokens=eng_tokens, base=f"http://127.0.0.1:{port}",
-                ws_base=f"ws://127.0.0.1:{port}", escalations=args.escalations, warmup=args.warmup))
+                tech_token=tech_token, eng_tokens=eng_tokens, base=f"http://127.0.0.1:{ports[0]}",
+                ws_bases=[f"ws://127.0.0.1:{port}" for port in ports], escalations=args.escalations,
+                warmup=args.warmup))
             load = os.getloadavg()
             results[size]["load"] = load
     finally:
-        for proc in (server, worker):
+        for proc in (*servers, worker):
             proc.terminate()
             proc.wait(20)
         server_log.close()
         worker_log.close()
 
-    print(f"layer={args.layer} escalations per size={args.escalations} (after {args.warmup} warm-up)")
+    print(f"layer={args.layer} web processes={args.web_processes} escalations per size={args.escalations} "
+          f"(after {args.warmup} warm-up)")
     print("| S | floor POST /sessions p50 / p99 | escalate POST p50 / p99 | POST → card p50 / p99 "
           "| POST → bell p50 / p99 | lost cards | lost bells | load avg (1 min) |")
     print("|---|---|---|---|---|---|---|---|")
