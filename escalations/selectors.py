@@ -88,9 +88,9 @@ def session_to_hand_off(*, user, session_id) -> PilotSession:
     account = user.account
     if account is None:
         raise _not_found()
-    prep = PilotSession._meta.pk.get_db_prep_value
-    found = list(PilotSession.objects.raw(_session_to_hand_off_sql(),
-                                          [prep(account.pk, connection), prep(pk, connection)]))
+    params = [PilotSession._meta.get_field("account").get_db_prep_value(account.pk, connection),
+              PilotSession._meta.pk.get_db_prep_value(pk, connection)]
+    found = list(PilotSession.objects.raw(_session_to_hand_off_sql(), params))
     if not found:
         raise _not_found()
     session = found[0]

@@ -40,7 +40,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tests.load.common import BENCH_KEY, ensure_database, log_errors, percentile, wait_healthy  # noqa: E402
+from tests.load.common import BENCH_KEY, ensure_database, log_errors, percentile, stop, wait_healthy  # noqa: E402
 
 QUEUES = ("fanout", "assessment", "notifications", "psa")
 
@@ -343,8 +343,7 @@ def main():
                 me = asyncio.run(run_clients(port=port, clients=c, jobs=jobs))
                 report["throughput"][c] = (esc, me, load0, _load())
     finally:
-        server.terminate()
-        server.wait(20)
+        stop(server)
         server_log.close()
         if spy and spy.poll() is None:
             spy.kill()

@@ -33,7 +33,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tests.load.common import BENCH_KEY, ensure_database, log_errors, percentile, wait_healthy  # noqa: E402
+from tests.load.common import (  # noqa: E402
+    BENCH_KEY,
+    connect_engineers,
+    ensure_database,
+    log_errors,
+    percentile,
+    stop,
+    wait_healthy,
+)
 
 # About the size of a real card (title, problem excerpt, reason, assessment status).
 CARD = {"type": "handoff.created", "handoff": {"title": "t" * 120, "problem": "p" * 600, "reason": "r" * 120}}
@@ -50,17 +58,11 @@ def server_command(server: str, port: int) -> list[str]:
 
 async def measure(*, port: int, account_id, tokens: list[str], sends: int, warmup: int, spy: str, server_pid: int):
     from channels.layers import get_channel_layer
-    from websockets.asyncio.client import connect
 
     from escalations import events
 
     layer = get_channel_layer()
-    sockets = []
-    for token in tokens:
-        ws = await connect(f"ws://127.0.0.1:{port}/ws/escalations/", max_queue=None, open_timeout=30,
-                           additional_headers={"Authorization": f"Token {token}"})
-        assert json.loads(await ws.recv()) == {"type": "ready"}
-        sockets.append(ws)
+    sockets = await connect_engineers([f"ws://127.0.0.1:{port}"], tokens)
     seen = [dict() for _ in sockets]
 
     async def reader(i, ws):
@@ -147,12 +149,7 @@ def main():
                 spy=f"{args.py_spy}.{size}" if args.py_spy else "", server_pid=server.pid))
             results[size]["load"] = os.getloadavg()[0]
     finally:
-        server.terminate()
-        try:
-            server.wait(20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(5)
+        stop(server)
         server_log.close()
 
     print(f"server={args.server} sends per size={args.sends} (after {args.warmup} warm-up)")

@@ -32,7 +32,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tests.load.common import BENCH_KEY, ensure_database, log_errors, percentile, wait_healthy  # noqa: E402
+from tests.load.common import (  # noqa: E402
+    BENCH_KEY,
+    connect_engineers,
+    ensure_database,
+    log_errors,
+    percentile,
+    stop,
+    wait_healthy,
+)
 
 LOST_AFTER = 5.0
 
@@ -55,14 +63,8 @@ def setup_people(size: int):
 
 async def measure(*, tech_token, eng_tokens, base, ws_bases, escalations, warmup):
     import httpx
-    from websockets.asyncio.client import connect
 
-    sockets = []
-    for i, token in enumerate(eng_tokens):  # spread over the web processes, as a load balancer would
-        ws = await connect(f"{ws_bases[i % len(ws_bases)]}/ws/escalations/", max_queue=None, open_timeout=30,
-                           additional_headers={"Authorization": f"Token {token}"})
-        assert json.loads(await ws.recv()) == {"type": "ready"}
-        sockets.append(ws)
+    sockets = await connect_engineers(ws_bases, eng_tokens)
 
     # Every frame each socket receives: (kind, key) -> arrival time. key: handoff id for cards,
     # session id (from the pickup link) for bells.
@@ -202,8 +204,7 @@ def main():
             results[size]["load"] = load
     finally:
         for proc in (*servers, worker):
-            proc.terminate()
-            proc.wait(20)
+            stop(proc)
         server_log.close()
         worker_log.close()
 

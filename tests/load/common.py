@@ -1,6 +1,9 @@
 """What the benchmark scripts share: their own database, a throwaway key, nearest-rank percentiles,
-waiting for the server and counting the errors in its log."""
+waiting for the server, the engineers' sockets, stopping a process and counting the errors in its
+log."""
 
+import json
+import subprocess
 import time
 from pathlib import Path
 from urllib.parse import urlparse
@@ -38,6 +41,30 @@ def wait_healthy(port: int, tries: int = 300) -> None:
         except httpx.HTTPError:
             time.sleep(0.1)
     raise RuntimeError("daphne did not start")
+
+
+async def connect_engineers(ws_bases: list[str], tokens: list[str]) -> list:
+    """One `/ws/escalations/` socket per API token, spread over the servers `ws_bases` (as a load
+    balancer would), each past its `ready` frame."""
+    from websockets.asyncio.client import connect
+
+    sockets = []
+    for i, token in enumerate(tokens):
+        ws = await connect(f"{ws_bases[i % len(ws_bases)]}/ws/escalations/", max_queue=None, open_timeout=30,
+                           additional_headers={"Authorization": f"Token {token}"})
+        assert json.loads(await ws.recv()) == {"type": "ready"}
+        sockets.append(ws)
+    return sockets
+
+
+def stop(proc: subprocess.Popen, timeout: float = 20) -> None:
+    """SIGTERM, then SIGKILL if it has not exited after `timeout` seconds."""
+    proc.terminate()
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(5)
 
 
 def log_errors(path: Path) -> int:
