@@ -43,7 +43,8 @@ CACHE_ERRORS = (RedisError, OSError)
 
 # KEYS[1]: the client's window (a list of request times, newest first). ARGV: now, duration (s),
 # allowed requests. Drops the times older than the window, then records `now` if there is room.
-# Returns {1 if recorded else 0, the requests in the window (this one included), the oldest}.
+# Returns {1 if recorded else 0, the requests in the window (this one included), the oldest (now
+# when the window is empty: a limit of 0)}.
 WINDOW_SCRIPT = """
 local key, now, duration, limit = KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 while true do
@@ -53,7 +54,7 @@ while true do
 end
 local count = redis.call('LLEN', key)
 if count >= limit then
-  return {0, count, redis.call('LINDEX', key, -1)}
+  return {0, count, redis.call('LINDEX', key, -1) or ARGV[1]}
 end
 redis.call('LPUSH', key, ARGV[1])
 redis.call('EXPIRE', key, math.ceil(duration))
@@ -166,8 +167,8 @@ class WindowInRedis:
         counted = self.cache.window(self.key, self.now, self.duration, self.num_requests)
         if counted is None:  # not Redis: DRF's GET and SET
             return super().allow_request(request, view)
-        allowed, count, oldest = self.counted = counted
-        return allowed
+        self.counted = counted
+        return counted[0]
 
     def wait(self):
         if self.counted is None:

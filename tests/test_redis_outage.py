@@ -84,7 +84,6 @@ def redis_cache(settings):
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
                                    "LOCATION": settings.REDIS_URL, "KEY_PREFIX": f"rftest-{uuid.uuid4().hex}",
                                    "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}}}
-    yield
 
 
 def test_on_redis_the_throttle_is_one_round_trip_with_drfs_limits_and_retry_after(
@@ -97,11 +96,11 @@ def test_on_redis_the_throttle_is_one_round_trip_with_drfs_limits_and_retry_afte
     monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {"anon": "60/min", "user": "3/min"})
     client = api(acme_tech)
     commands = []
-    real_script = fail_open_cache.window
+    real_window = fail_open_cache.window
 
     def counting(*args, **kwargs):
         commands.append(args[0])
-        return real_script(*args, **kwargs)
+        return real_window(*args, **kwargs)
 
     monkeypatch.setattr(fail_open_cache, "window", counting)
     statuses = [client.get("/api/v1/me").status_code for _ in range(4)]
@@ -134,6 +133,15 @@ def test_on_redis_requests_older_than_the_window_leave_it(redis_cache, api, acme
     assert refused.status_code == 429 and int(refused["Retry-After"]) == 30  # the oldest leaves in 30 s
     clock[0] += 30.5  # the first two are now older than a minute
     assert [client.get("/api/v1/me").status_code for _ in range(3)] == [200, 200, 429]
+
+
+def test_on_redis_a_limit_of_zero_refuses_with_a_full_window_to_wait(redis_cache, api, acme_tech, monkeypatch):
+    """The script's empty window (nothing recorded, nothing to be oldest) is a 429 like DRF's, not a 500."""
+    from rest_framework.throttling import SimpleRateThrottle
+
+    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {"anon": "60/min", "user": "0/min"})
+    refused = api(acme_tech).get("/api/v1/me")
+    assert refused.status_code == 429 and int(refused["Retry-After"]) == 60
 
 
 @pytest.mark.django_db(transaction=True)
