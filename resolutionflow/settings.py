@@ -178,24 +178,33 @@ else:
 # Redis clients that survive a Redis restart (docs/realtime.md, "When Redis goes away"). A pooled
 # connection that the restart closed fails its next command: redis-py retries that command on a
 # fresh connection (`retry`), so the first websocket connect after the restart succeeds; a
-# connection idle longer than `health_check_interval` is PINGed before use. `socket_timeout` is
-# set on purpose: redis-py 8 defaults it to 5 s, exactly channels-redis' BZPOPMIN block (5 s),
-# so on a busy event loop the empty answer to a consumer's receive arrived "late", the read
-# raised TimeoutError and the consumer died with its socket (frames lost at 500 sockets, see
-# docs/performance.md). 15 s leaves the blocking read room. The presence store uses these
-# connections too (escalations/presence.py).
+# connection idle longer than `health_check_interval` is PINGed before use.
+# No `socket_timeout`, on purpose: with one, redis-py's asyncio client sends every command through
+# `asyncio.wait_for`, which on Python 3.11 drops a cancellation that arrives as the write
+# completes; a websocket consumer's channel receive, cancelled when its socket closes, then went
+# on polling Redis forever (a leaked task per unlucky disconnect; an ASGI server that waits for
+# its tasks never stopped: docs/realtime.md). Without it a receive's `BZPOPMIN` simply blocks its
+# 5 s; a Redis that vanished without closing the connection is found by TCP instead: keepalive
+# probes after 10 s idle, dead after 3 unanswered, and at most 20 s for unacknowledged data.
+# The presence store uses these connections too (escalations/presence.py).
 if REDIS_URL:
+    import socket as _socket
+
     from redis.asyncio.retry import Retry as _AsyncRetry
     from redis.backoff import ExponentialBackoff as _Backoff
 
+    _keepalive = {getattr(_socket, name): value for name, value in (
+        ("TCP_KEEPIDLE", 10), ("TCP_KEEPINTVL", 5), ("TCP_KEEPCNT", 3), ("TCP_USER_TIMEOUT", 20_000))
+        if hasattr(_socket, name)}  # Linux has all four
     for _layer in CHANNEL_LAYERS.values():
         _layer["CONFIG"]["hosts"] = [{
             "address": REDIS_URL,
             "retry": _AsyncRetry(_Backoff(cap=0.2, base=0.05), 2),
             "health_check_interval": 15,
             "socket_connect_timeout": 2,
-            "socket_timeout": 15,
+            "socket_timeout": None,
             "socket_keepalive": True,
+            "socket_keepalive_options": _keepalive,
         }]
 
 # channels-redis forgets a group membership after group_expiry (a day): sockets (on their pings)
