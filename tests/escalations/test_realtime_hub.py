@@ -94,3 +94,41 @@ def test_a_group_membership_redis_forgot_is_rejoined(transactional_db, acme_seni
         ws.close()
     finally:
         server.stop()
+
+
+def _socket_that_never_reads(server, token: str):
+    """A websocket opened by hand with a tiny receive buffer, never read after the handshake: a
+    client that stopped reading (a frozen tab, or a hostile one)."""
+    import socket
+
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect(("127.0.0.1", server.port))
+    sock.sendall((f"GET /ws/escalations/ HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\nUpgrade: websocket\r\n"
+                  "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                  f"Sec-WebSocket-Version: 13\r\nAuthorization: Token {token}\r\n\r\n").encode())
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += sock.recv(1)
+    assert head.startswith(b"HTTP/1.1 101"), head
+    return sock
+
+
+def test_a_socket_that_stopped_reading_never_holds_the_frames_of_the_others(live_asgi, acme_senior, acme_senior2):
+    stalled = _socket_that_never_reads(live_asgi, api_token_create(user=acme_senior))
+    reader = _listen(live_asgi, acme_senior2)
+    queue = events.queue_group(acme_senior.account_id)
+    _wait_until(lambda: _members(queue) == 1)
+    # ~10 MB: far more than the stalled socket's kernel buffers and the server's write buffer hold,
+    # so the server must wait for it to drain before each further frame to it.
+    problem = "x" * 16_000
+    frames = 600
+    try:
+        for i in range(frames):
+            events.send_now(queue, {"type": "handoff.created", "handoff": {"id": f"h-{i}", "problem": problem}})
+        received = [recv_types(reader, {"handoff.created"}, timeout=10)["handoff.created"]["handoff"]["id"]
+                    for _ in range(frames)]
+        assert received == [f"h-{i}" for i in range(frames)]
+    finally:
+        stalled.close()
+        reader.close()

@@ -13,10 +13,10 @@ on every one of the S engineers' sockets. Per size it prints the arrival p50 / p
 spread between a send's first and last socket: the web process writing S websocket frames (the
 hub's one pass, escalations.broadcast) and this client reading them, on the same cores.
 
-`--server daphne` is the production web process. `--server uvicorn` runs the same application
-under uvicorn (websockets-sansio, no per-message deflate), which is not a dependency of the
-project: `pip install uvicorn==0.54.0` in the venv first. `--py-spy FILE` records the server (raw,
-collapsed stacks) during the timed sends.
+`--server daphne` (the default) is the production web process. `--server uvicorn` runs the same
+application under uvicorn (websockets-sansio, no per-message deflate), which is not a dependency
+of the project: `pip install uvicorn==0.54.0 uvloop httptools` in the venv first. `--py-spy FILE`
+records the server (raw, collapsed stacks) during the timed sends (`pip install py-spy` first).
 """
 
 import argparse
@@ -39,21 +39,13 @@ from tests.load.common import (  # noqa: E402
     ensure_database,
     log_errors,
     percentile,
+    server_command,
     stop,
     wait_healthy,
 )
 
 # About the size of a real card (title, problem excerpt, reason, assessment status).
 CARD = {"type": "handoff.created", "handoff": {"title": "t" * 120, "problem": "p" * 600, "reason": "r" * 120}}
-
-
-def server_command(server: str, port: int) -> list[str]:
-    if server == "uvicorn":
-        return [sys.executable, "-m", "uvicorn", "--host", "127.0.0.1", "--port", str(port),
-                "--ws", "websockets-sansio", "--ws-per-message-deflate", "false", "--lifespan", "off",
-                "--log-level", "warning",
-                "--timeout-graceful-shutdown", "5", "resolutionflow.asgi:application"]
-    return [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "resolutionflow.asgi:application"]
 
 
 async def measure(*, port: int, account_id, tokens: list[str], sends: int, warmup: int, spy: str, server_pid: int):

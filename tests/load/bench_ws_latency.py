@@ -1,18 +1,19 @@
 """Benchmark: escalate POST → frames on every engineer's socket, at S = 10, 100 and 500 engineers of
-one account (full stack: daphne + a Celery worker + PostgreSQL + Redis, DEBUG=0).
+one account (full stack: the production web process + a Celery worker + PostgreSQL + Redis, DEBUG=0).
 
 Not a test: run it by hand and record the figures in docs/performance.md.
 
     .venv/bin/python tests/load/bench_ws_latency.py                    # S = 10, 100, 500; 30 escalations each
     .venv/bin/python tests/load/bench_ws_latency.py --sizes 10 100 --escalations 50 --layer pubsub
 
-It creates (or reuses) its own database, migrates it, starts daphne and a worker in subprocesses,
-and per size: connects S engineers over real websockets (API tokens; the account's engineers ARE
-the sockets), then per escalation times, from just before the POST, the `handoff.created` card
+It creates (or reuses) its own database, migrates it, starts the web process (daphne; `--server
+uvicorn` to compare) and a worker in subprocesses, and per size: connects S engineers over real
+websockets (API tokens; the account's engineers ARE the sockets), then per escalation times, from
+just before the POST, the `handoff.created` card
 and the `notification.created` bell on every socket. A frame that has not arrived 5 s after the
 POST is counted lost. Between escalations it waits until the worker has assessed the previous one
 and sent its deliveries (hundreds of emails at S = 500): it measures latency on a quiet system,
-not throughput under a backlog. `--web-processes 2` runs two daphne processes, as `make stack`
+not throughput under a backlog. `--web-processes 2` runs two web processes, as `make stack`
 does, with the sockets spread over them (the POSTs go to the first). The floor is
 `POST /api/v1/sessions` (token auth, throttle, one insert) on the same server in the same run. It
 prints the load average and counts ERROR/Traceback lines in the servers' and the worker's logs.
@@ -38,6 +39,7 @@ from tests.load.common import (  # noqa: E402
     ensure_database,
     log_errors,
     percentile,
+    server_command,
     stop,
     wait_healthy,
 )
@@ -155,7 +157,9 @@ def main():
     parser.add_argument("--layer", choices=["core", "pubsub"], default="core",
                         help="channels-redis RedisChannelLayer (core) or RedisPubSubChannelLayer")
     parser.add_argument("--web-processes", dest="web_processes", type=int, default=1,
-                        help="daphne processes; the sockets are spread over them, the POSTs go to the first")
+                        help="web processes; the sockets are spread over them, the POSTs go to the first")
+    parser.add_argument("--server", choices=["daphne", "uvicorn"], default="daphne",
+                        help="daphne: the production web process; uvicorn for comparison (tests/load/common.py)")
     parser.add_argument("--worker-nice", dest="worker_nice", type=int, default=0,
                         help="run the worker at this nice level (a web-first machine: see docs/performance.md)")
     args = parser.parse_args()
@@ -180,10 +184,9 @@ def main():
                CELERY_BROKER_URL=os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/9"),
                FIELD_ENCRYPTION_KEY=os.environ.get("FIELD_ENCRYPTION_KEY", BENCH_KEY),
                EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend", AI_PROVIDER="builtin")
-    server_log, worker_log = open(logs / "daphne.log", "w"), open(logs / "worker.log", "w")  # noqa: SIM115
-    servers = [subprocess.Popen([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
-                                 "resolutionflow.asgi:application"], cwd=ROOT, env=env,
-                                stdout=server_log, stderr=subprocess.STDOUT) for port in ports]
+    server_log, worker_log = open(logs / "web.log", "w"), open(logs / "worker.log", "w")  # noqa: SIM115
+    servers = [subprocess.Popen(server_command(args.server, port), cwd=ROOT, env=env, stdout=server_log,
+                                stderr=subprocess.STDOUT) for port in ports]
     # A real worker does the fan-out (bells, emails) and the assessment, as in production.
     nice = ["nice", "-n", str(args.worker_nice)] if args.worker_nice else []
     worker = subprocess.Popen([*nice, sys.executable, "-m", "celery", "-A", "resolutionflow", "worker", "-l", "WARNING",
@@ -208,8 +211,8 @@ def main():
         server_log.close()
         worker_log.close()
 
-    print(f"layer={args.layer} web processes={args.web_processes} escalations per size={args.escalations} "
-          f"(after {args.warmup} warm-up)")
+    print(f"server={args.server} layer={args.layer} web processes={args.web_processes} "
+          f"escalations per size={args.escalations} (after {args.warmup} warm-up)")
     print("| S | floor POST /sessions p50 / p99 | escalate POST p50 / p99 | POST → card p50 / p99 "
           "| POST → bell p50 / p99 | lost cards | lost bells | load avg (1 min) |")
     print("|---|---|---|---|---|---|---|---|")
@@ -218,7 +221,7 @@ def main():
             return f"{statistics.median(values):.0f} / {percentile(values, 99):.0f} ms" if values else "—"
         print(f"| {size} | {pair(r['floor'])} | {pair(r['post'])} | {pair(r['card'])} | {pair(r['bell'])} "
               f"| {r['lost_cards']} of {r['expected']} | {r['lost_bells']} of {r['expected']} | {r['load'][0]:.2f} |")
-    print(f"errors in the logs: daphne {log_errors(logs / 'daphne.log')}, worker {log_errors(logs / 'worker.log')} "
+    print(f"errors in the logs: web {log_errors(logs / 'web.log')}, worker {log_errors(logs / 'worker.log')} "
           f"({logs})")
 
 

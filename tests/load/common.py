@@ -4,6 +4,7 @@ log."""
 
 import json
 import subprocess
+import sys
 import time
 from pathlib import Path
 from urllib.parse import urlparse
@@ -40,7 +41,7 @@ def wait_healthy(port: int, tries: int = 300) -> None:
                 return
         except httpx.HTTPError:
             time.sleep(0.1)
-    raise RuntimeError("daphne did not start")
+    raise RuntimeError("the web server did not start")
 
 
 async def connect_engineers(ws_bases: list[str], tokens: list[str]) -> list:
@@ -71,3 +72,14 @@ def log_errors(path: Path) -> int:
     """ERROR and Traceback lines in a process's log."""
     text = path.read_text(errors="replace")
     return sum(1 for line in text.splitlines() if "ERROR" in line or "Traceback" in line)
+
+
+def server_command(server: str, port: int) -> list[str]:
+    """The command that serves the application on `port`: daphne (the production web process) or,
+    for comparison, uvicorn (websockets-sansio, no per-message deflate; not a dependency of the
+    project: `pip install uvicorn==0.54.0 uvloop httptools` first; see docs/performance.md)."""
+    if server == "uvicorn":
+        return [sys.executable, "-m", "uvicorn", "--host", "127.0.0.1", "--port", str(port),
+                "--ws", "websockets-sansio", "--ws-per-message-deflate", "false", "--lifespan", "off",
+                "--log-level", "warning", "--timeout-graceful-shutdown", "10", "resolutionflow.asgi:application"]
+    return [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "resolutionflow.asgi:application"]
