@@ -27,7 +27,7 @@ run: venv
 	env -u DATABASE_URL -u REDIS_URL -u CELERY_BROKER_URL $(PY) manage.py seed_demo
 	env -u DATABASE_URL -u REDIS_URL -u CELERY_BROKER_URL $(PY) manage.py runserver 127.0.0.1:8000
 
-# Production topology on one machine (Procfile, honcho): daphne on 8000 and 8001, two Celery
+# Production topology on one machine (Procfile, honcho): web processes on 8000 and 8001, two Celery
 # workers and beat, PostgreSQL + Redis, DEBUG=0 (scripts/stack.sh, docs/operations.md). Ctrl-C stops it.
 stack: venv
 	VENV=$(VENV) scripts/stack.sh

@@ -18,7 +18,7 @@ inside channels-redis' `group_expiry`, and after the receive loop recovers from 
 restarted empty forgets every group). Joining waits until the hub is in the group, so a socket
 that has said `ready` gets every frame sent after that.
 
-One hub per event loop (daphne runs one; tests run several, one after another).
+One hub per event loop (a web process runs one; tests run several, one after another).
 """
 
 from __future__ import annotations
@@ -132,6 +132,58 @@ class Hub:
             if handler is None:
                 continue
             try:
-                await handler(message)
+                run_or_continue_in_task(handler(message), handler_name)
             except Exception:  # one broken socket never keeps the frame from the others
                 logger.warning("realtime hub: delivering %s failed for one socket", handler_name, exc_info=True)
+
+
+_continuing: set[asyncio.Task] = set()
+
+
+def run_or_continue_in_task(coro, what: str) -> asyncio.Task | None:
+    """Run `coro` now, up to its first suspension; if it suspends, finish it in a task of its own.
+
+    A websocket send normally completes without suspending: the server writes the frame to the
+    socket's transport at once. Some servers (uvicorn) suspend it while that socket's write buffer
+    is full (a client that does not read); awaiting it in the hub's pass would hold the frame from
+    every later socket of the process. So a send that suspends continues in its own task, in order
+    behind that socket's earlier frames (they wait on the same "writable" signal), while the pass
+    goes on; a client that never reads stops answering the server's pings and is closed, which
+    ends its waits. A task per send would cost every frame a task switch; this costs one only to
+    the slow socket (what Python 3.12's eager tasks do; this project runs 3.11). An error before
+    the suspension raises here; one after it is logged."""
+    try:
+        awaited = coro.send(None)
+    except StopIteration:
+        return None
+    task = asyncio.ensure_future(_continue(coro, awaited))
+    _continuing.add(task)  # referenced until it ends
+    task.add_done_callback(_continuing.discard)
+    task.add_done_callback(lambda done: _log_failure(done, what))
+    return task
+
+
+async def _continue(coro, awaited):
+    """Drive a coroutine that suspended on `awaited` (a future, or None for a bare yield) to its
+    end, as a Task would: wait, then resume it; an exception (a cancellation too) is thrown in."""
+    while True:
+        try:
+            if awaited is None:
+                await asyncio.sleep(0)
+            else:
+                await awaited
+        except BaseException as exc:
+            try:
+                awaited = coro.throw(exc)
+            except StopIteration:
+                return
+            continue
+        try:
+            awaited = coro.send(None)
+        except StopIteration:
+            return
+
+
+def _log_failure(task: asyncio.Task, what: str) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        logger.warning("realtime hub: delivering %s failed for one socket", what, exc_info=task.exception())

@@ -1,7 +1,7 @@
 """Prometheus metrics: every metric of the project is defined here (docs/operations.md says what
 each means and what to alert on), and `/metrics` renders them.
 
-One process (`make run`, tests): the default registry. Several processes (daphne replicas,
+One process (`make run`, tests): the default registry. Several processes (web replicas,
 Celery workers and their prefork children): set `PROMETHEUS_MULTIPROC_DIR` to a directory shared
 by every process of one host, emptied before they start. prometheus_client then keeps each
 process's values in files there, and a scrape of any web process sums them

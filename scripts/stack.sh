@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# `make stack`: the production topology on this machine, from the Procfile (honcho): two daphne
-# web processes (8000, 8001), two Celery workers, beat, on PostgreSQL and Redis, with DEBUG=0.
+# `make stack`: the production topology on this machine, from the Procfile (honcho): two web
+# processes (uvicorn: resolutionflow.serve; 8000, 8001), two Celery workers, beat, on PostgreSQL and Redis, with DEBUG=0.
 # Loopback only, plain HTTP: the one production setting changed is SECURE_SSL_REDIRECT (off).
 #
 # Knobs (environment): STACK_DATABASE_URL, STACK_REDIS_URL, STACK_DIR (.stack), LOG_FORMAT,

@@ -166,6 +166,6 @@ def api():
 
 @pytest.fixture
 def live_asgi(transactional_db):
-    """Daphne serving the ASGI app on the test database and this worker's Redis prefix."""
+    """The web process serving the ASGI app on the test database and this worker's Redis prefix."""
     server = helpers.LiveAsgiServer.shared()
     yield server

@@ -78,8 +78,9 @@ def database_url_for_current_test_db() -> str:
 
 
 class LiveAsgiServer:
-    """Daphne in a subprocess (pytest-django's live_server has no websockets). One per worker,
-    started on first use; it reads the test database, which transactional tests commit to."""
+    """The production web process (resolutionflow.serve: uvicorn) in a subprocess (pytest-django's
+    live_server has no websockets). One per worker, started on first use; it reads the test
+    database, which transactional tests commit to."""
 
     _instance: LiveAsgiServer | None = None
 
@@ -103,8 +104,7 @@ class LiveAsgiServer:
         env.update(extra_env or {})
         self.log = open(ROOT / f".live-asgi-{os.getpid()}-{self.port}.log", "w")  # noqa: SIM115
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port),
-             "resolutionflow.asgi:application"],
+            [sys.executable, "-m", "resolutionflow.serve", "--host", "127.0.0.1", "--port", str(self.port)],
             cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
         )
         self._wait_ready()
@@ -116,13 +116,13 @@ class LiveAsgiServer:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"daphne exited: {(ROOT / self.log.name).read_text()[-2000:]}")
+                raise RuntimeError(f"the web process exited: {(ROOT / self.log.name).read_text()[-2000:]}")
             try:
                 if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
                     return
             except httpx.HTTPError:
                 time.sleep(0.1)
-        raise RuntimeError("daphne did not become ready")
+        raise RuntimeError("the web process did not become ready")
 
     @classmethod
     def shared(cls) -> LiveAsgiServer:

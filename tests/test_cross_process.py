@@ -1,5 +1,5 @@
-"""Two web processes, one queue: an escalation posted to daphne A reaches an engineer's websocket held
-by daphne B. Nothing in a process's memory carries it: channels-redis does (docs/operations.md,
+"""Two web processes, one queue: an escalation posted to web process A reaches an engineer's websocket held
+by web process B. Nothing in a process's memory carries it: channels-redis does (docs/operations.md,
 "Scaling out"). Both processes run on this worker's test database and Redis prefix
 (`tests.helpers.LiveAsgiServer`, as the browser tests start theirs).
 

@@ -6,7 +6,7 @@ and the web UI's database sessions need no Redis. When Redis is back, the first 
 web process that held pooled connections from before gets `ready` (redis-py retries a command
 that meets a connection the restart closed), and the sweeper's fan-out delivers the bell.
 
-The end-to-end test runs daphne and a Celery worker on a private redis-server of its own
+The end-to-end test runs the web process and a Celery worker on a private redis-server of its own
 (`private_redis`), which it stops and starts again.
 """
 
@@ -175,7 +175,7 @@ def test_an_escalation_during_a_redis_outage_is_kept_and_its_bell_arrives_after_
         assert event.fanned_out_at is None  # its fan-out could not be queued: it waits, durable
         assert tech.get("/me").status_code == 200
         # The web UI: database sessions, no Redis needed to sign in or to use them. (The password
-        # hashed with a hasher daphne knows: the test settings use only MD5.)
+        # hashed with a hasher the web process knows: the test settings use only MD5.)
         from django.contrib.auth.hashers import PBKDF2PasswordHasher
 
         User.objects.filter(pk=acme_senior.pk).update(

@@ -1,10 +1,10 @@
-"""Browser tests: Debian's Chromium driven by Playwright (pytest-playwright), against daphne on the
+"""Browser tests: Debian's Chromium driven by Playwright (pytest-playwright), against the web process on the
 full stack (PostgreSQL + Redis) through `tests.helpers.LiveAsgiServer`.
 
 - The browser is Debian's package (`scripts/ensure-chromium.sh`; Playwright cannot download its
   own here), launched headless without the sandbox (we run as root).
 - People log in by a session cookie made with Django's test client on the test database, which
-  the daphne subprocess reads (the tests are transactional, so it sees every commit).
+  the web process subprocess reads (the tests are transactional, so it sees every commit).
 - Frames the server would send after an event the test makes itself are pushed with
   `push_frame`, from a worker thread (Playwright's sync API owns this thread's event loop).
 - A JavaScript error on any page fails the test: the demo must never crash.
@@ -54,7 +54,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 VIEWPORT = {"width": 1360, "height": 860}
 
-# Generous but bounded: two workers share two cores with two daphnes and two browsers.
+# Generous but bounded: two workers share two cores with two web processes and two browsers.
 expect.set_options(timeout=15_000)
 
 
@@ -179,7 +179,7 @@ def screenshot(page, name: str) -> Path:
 
 @pytest.fixture
 def restartable_server(transactional_db):
-    """A daphne of this test's own, which the test may stop and start again on the same port."""
+    """A web process of this test's own, which the test may stop and start again on the same port."""
     servers = [helpers.LiveAsgiServer()]
 
     class Handle:

@@ -1,5 +1,5 @@
 """Inviting a teammate in a real browser (issue #11): the admin invites an email on the members
-page; the email is captured by Django's file-based email backend, configured for a daphne of this
+page; the email is captured by Django's file-based email backend, configured for a web process of this
 test's own (`EMAIL_URL=filemail://…`; its tasks run eagerly after the commit, as embedded mode does);
 the invitee opens the link in a fresh browser, chooses a name and a password, lands signed in on
 the product, logs out and logs in again with that password."""
@@ -27,7 +27,7 @@ PASSWORD = "lantern-quartz-meadow-7"
 
 @pytest.fixture
 def mail_server(transactional_db, tmp_path):
-    """A daphne whose emails land as files in `server.outbox`; its SITE_URL is its own address, so
+    """A web process whose emails land as files in `server.outbox`; its SITE_URL is its own address, so
     the link in the email opens it."""
     port = helpers.free_port()
     outbox = tmp_path / "outbox"

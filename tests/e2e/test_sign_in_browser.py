@@ -4,7 +4,7 @@ two-factor authentication set up on the Security page and then asked for at logi
 The reset runs twice, once per way the email leaves the server:
 - through Django's locmem backend, with the server in this process (pytest-django's `live_server`,
   Django's threaded WSGI server on the transactional test database), so `mailoutbox` holds it;
-- through a real SMTP server on loopback (aiosmtpd), to which a daphne of the test's own sends it
+- through a real SMTP server on loopback (aiosmtpd), to which a web process of the test's own sends it
   (`EMAIL_URL=smtp://127.0.0.1:<port>`); the test parses what the SMTP server received.
 
 The codes are computed in the test from the key the page shows (RFC 6238, as an authenticator app
@@ -54,7 +54,7 @@ def log_in(page, email_address, password):
 
 
 def server_knows_password(user, password=helpers.PASSWORD):
-    """The test process hashes with MD5 for speed; daphne knows only the product's hashers, so the
+    """The test process hashes with MD5 for speed; the web process knows only the product's hashers, so the
     password is stored with one of them (PBKDF2, few iterations: the server re-hashes it when it
     checks it, as after a Django upgrade, and the member stays signed in)."""
     hasher = PBKDF2PasswordHasher()
@@ -168,7 +168,7 @@ def smtp_inbox():
 
 @pytest.fixture
 def smtp_server(transactional_db, smtp_inbox):
-    """A daphne that sends its email over SMTP to `smtp_inbox`."""
+    """A web process that sends its email over SMTP to `smtp_inbox`."""
     port = helpers.free_port()
     server = helpers.LiveAsgiServer(port=port, extra_env={
         "EMAIL_URL": f"smtp://127.0.0.1:{smtp_inbox.port}", "SITE_URL": f"http://127.0.0.1:{port}"})

@@ -1,4 +1,4 @@
-"""The live queue over real websockets: daphne in a subprocess, channels-redis, PostgreSQL."""
+"""The live queue over real websockets: the web process (uvicorn) in a subprocess, channels-redis, PostgreSQL."""
 
 import httpx
 import pytest

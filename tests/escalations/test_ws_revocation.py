@@ -1,6 +1,6 @@
 """Websocket sessions end with their authority (issue #10, item 6): a socket opened by a user who is
 then deactivated, loses their role, logs out, changes their password or loses the token it was
-opened with is closed within seconds and gets no frame after that. Real daphne, real clients.
+opened with is closed within seconds and gets no frame after that. The real web process, real clients.
 
 Close codes: 4401 (signed out: do not reconnect) and 4403 (rights changed: reconnect, and the new
 connection gets the rights the user has now). See docs/realtime.md.

@@ -1,4 +1,4 @@
-"""Benchmark: the request floor (the same requests through daphne and in-process, side by side) and
+"""Benchmark: the request floor (the same requests through the web process and in-process, side by side) and
 escalation throughput at 1, 10 and 50 concurrent clients beside a trivial authenticated endpoint.
 
 Not a test: run it by hand and record the figures in docs/performance.md.
@@ -6,12 +6,13 @@ Not a test: run it by hand and record the figures in docs/performance.md.
     BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/rf_bench_floor \
         .venv/bin/python tests/load/bench_floor.py [--requests 300] [--clients 1 10 50] [--py-spy FILE]
 
-It creates (or reuses) its own database, migrates it, starts daphne (`DEBUG=0`, the production
+It creates (or reuses) its own database, migrates it, starts the web process (resolutionflow.serve: uvicorn;
+`--server daphne` to compare; `DEBUG=0`, the production
 settings: PostgreSQL, Redis cache and channel layer, a Celery broker but no worker: the queued tasks
 are purged at the end) and times, with the same `DEBUG=0` settings in this process:
 
 - **Floor**: `GET /api/v1/me` and `POST /api/v1/sessions` with an API token, one request at a time,
-  three ways, interleaved in rounds: through daphne (a minimal keep-alive HTTP/1.1 client over one
+  three ways, interleaved in rounds: through the server (a minimal keep-alive HTTP/1.1 client over one
   socket, so the figure is the server's, not an HTTP library's), in-process through the ASGI
   application (`resolutionflow.asgi.application` called with a scope: Django's ASGI handler and the
   middleware stack, no server, no socket), and in-process through Django's test client (the
@@ -40,7 +41,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tests.load.common import BENCH_KEY, ensure_database, log_errors, percentile, stop, wait_healthy  # noqa: E402
+from tests.load.common import (  # noqa: E402
+    BENCH_KEY,
+    ensure_database,
+    log_errors,
+    percentile,
+    server_command,
+    stop,
+    wait_healthy,
+)
 
 QUEUES = ("fanout", "assessment", "notifications", "psa")
 
@@ -265,12 +274,14 @@ def main():
     parser.add_argument("--py-spy", dest="py_spy", default="", help="record the server during the floor")
     parser.add_argument("--py-spy-escalations", dest="py_spy_escalations", default="",
                         help="record the server (py-spy raw format) during each level's escalations: FILE.<clients>")
+    parser.add_argument("--server", choices=["uvicorn", "daphne"], default="uvicorn",
+                        help="uvicorn: the production web process (resolutionflow.serve); daphne to compare")
     parser.add_argument("--skip-floor", action="store_true")
     parser.add_argument("--skip-throughput", action="store_true")
     args = parser.parse_args()
 
     db_url = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/rf_bench_floor")
-    # The same production settings in this process (the in-process ways) and in daphne.
+    # The same production settings in this process (the in-process ways) and in the server.
     settings_env = dict(
         DJANGO_SETTINGS_MODULE="resolutionflow.settings", DATABASE_URL=db_url,
         REDIS_URL=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"), CHANNEL_LAYER_PREFIX="rfbenchfloor",
@@ -299,9 +310,8 @@ def main():
 
     logs = Path(tempfile.mkdtemp(prefix="rf-bench-floor-"))
     port = free_port()
-    server_log = open(logs / "daphne.log", "w")  # noqa: SIM115
-    server = subprocess.Popen([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
-                               "resolutionflow.asgi:application"], cwd=ROOT, env=dict(os.environ),
+    server_log = open(logs / "server.log", "w")  # noqa: SIM115
+    server = subprocess.Popen(server_command(args.server, port), cwd=ROOT, env=dict(os.environ),
                               stdout=server_log, stderr=subprocess.STDOUT)
     spy = None
     report = {}
@@ -309,7 +319,7 @@ def main():
         wait_healthy(port)
         db = settings.DATABASES["default"]
         print(f"database: CONN_MAX_AGE={db.get('CONN_MAX_AGE')} pool={db.get('OPTIONS', {}).get('pool', False)}; "
-              f"middleware: {len(settings.MIDDLEWARE)}; daphne pid {server.pid}; load at start {_load():.2f}")
+              f"middleware: {len(settings.MIDDLEWARE)}; {args.server} pid {server.pid}; load at start {_load():.2f}")
         if not args.skip_floor:
             if args.py_spy:
                 spy = subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "-p", str(server.pid),
@@ -359,15 +369,15 @@ def main():
         times, errors, load = report["floor"]
         print(f"\nFloor: {args.requests} requests per case and way, {args.rounds} interleaved rounds, "
               f"one at a time; load at the end {load:.2f}; non-2xx answers: {errors}")
-        print("| request | through daphne p50 / p95 / p99 | in-process ASGI app p50 / p95 / p99 "
-              "| in-process test client p50 / p95 / p99 | daphne ÷ test client (p50) |")
+        print(f"| request | through {args.server} p50 / p95 / p99 | in-process ASGI app p50 / p95 / p99 "
+              f"| in-process test client p50 / p95 / p99 | {args.server} ÷ test client (p50) |")
         print("|---|---|---|---|---|")
         for case, label in (("me", "GET /api/v1/me"), ("sessions", "POST /api/v1/sessions")):
             cols = [" / ".join(ms(times[(case, how)], p) for p in (50, 95, 99)) for how in ("server", "asgi", "client")]
             ratio = statistics.median(times[(case, "server")]) / statistics.median(times[(case, "client")])
             print(f"| {label} | {cols[0]} ms | {cols[1]} ms | {cols[2]} ms | {ratio:.2f}× |")
     if "throughput" in report:
-        print(f"\nThroughput through daphne: {args.requests} requests per level")
+        print(f"\nThroughput through {args.server}: {args.requests} requests per level")
         print("| clients | escalations/s | escalate p50 / p99 | GET /me req/s | /me p50 / p99 "
               "| ceiling ÷ escalations | errors | load start → end |")
         print("|---|---|---|---|---|---|---|---|")
@@ -376,7 +386,7 @@ def main():
             print(f"| {c} | {esc_rate:.0f} | {ms(et, 50)} / {ms(et, 99)} ms | {me_rate:.0f} "
                   f"| {ms(mt, 50)} / {ms(mt, 99)} ms | {me_rate / esc_rate:.2f}× | {ee + me_err} "
                   f"| {l0:.2f} → {l1:.2f} |")
-    print(f"\nerrors in daphne's log: {log_errors(logs / 'daphne.log')} ({logs}); queued tasks purged: {purged}")
+    print(f"\nerrors in the server's log: {log_errors(logs / 'server.log')} ({logs}); queued tasks purged: {purged}")
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ escalation, no worker), through the ASGI server of your choice.
 Not a test: run it by hand and record the figures in docs/performance.md.
 
     .venv/bin/python tests/load/bench_ws_delivery.py --sizes 10 500 --sends 30
-    .venv/bin/python tests/load/bench_ws_delivery.py --sizes 500 --server uvicorn   # needs uvicorn installed
+    .venv/bin/python tests/load/bench_ws_delivery.py --sizes 500 --server daphne
 
 bench_ws_latency.py times the whole escalation (the POST, the card, the worker's bells). This one
 isolates what grows with the sockets: this process sends one `handoff.created`-sized frame to the
@@ -13,9 +13,9 @@ on every one of the S engineers' sockets. Per size it prints the arrival p50 / p
 spread between a send's first and last socket: the web process writing S websocket frames (the
 hub's one pass, escalations.broadcast) and this client reading them, on the same cores.
 
-`--server daphne` (the default) is the production web process. `--server uvicorn` runs the same
-application under uvicorn (websockets-sansio, no per-message deflate), which is not a dependency
-of the project: `pip install uvicorn==0.54.0 uvloop httptools` in the venv first. `--py-spy FILE`
+`--server uvicorn` (the default) is the production web process (resolutionflow.serve: uvicorn,
+websockets-sansio, no per-message deflate); `--server daphne` runs the same application under
+daphne, the web process before. `--py-spy FILE`
 records the server (raw, collapsed stacks) during the timed sends (`pip install py-spy` first).
 """
 
@@ -104,7 +104,7 @@ def main():
     parser.add_argument("--sizes", type=int, nargs="+", default=[10, 500])
     parser.add_argument("--sends", type=int, default=30)
     parser.add_argument("--warmup", type=int, default=3)
-    parser.add_argument("--server", choices=["daphne", "uvicorn"], default="daphne")
+    parser.add_argument("--server", choices=["uvicorn", "daphne"], default="uvicorn")
     parser.add_argument("--py-spy", dest="py_spy", default="", help="record the server during the sends: FILE.<size>")
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "resolutionflow.settings")

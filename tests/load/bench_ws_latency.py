@@ -6,8 +6,8 @@ Not a test: run it by hand and record the figures in docs/performance.md.
     .venv/bin/python tests/load/bench_ws_latency.py                    # S = 10, 100, 500; 30 escalations each
     .venv/bin/python tests/load/bench_ws_latency.py --sizes 10 100 --escalations 50 --layer pubsub
 
-It creates (or reuses) its own database, migrates it, starts the web process (daphne; `--server
-uvicorn` to compare) and a worker in subprocesses, and per size: connects S engineers over real
+It creates (or reuses) its own database, migrates it, starts the web process (resolutionflow.serve;
+`--server daphne` to compare) and a worker in subprocesses, and per size: connects S engineers over real
 websockets (API tokens; the account's engineers ARE the sockets), then per escalation times, from
 just before the POST, the `handoff.created` card
 and the `notification.created` bell on every socket. A frame that has not arrived 5 s after the
@@ -158,8 +158,8 @@ def main():
                         help="channels-redis RedisChannelLayer (core) or RedisPubSubChannelLayer")
     parser.add_argument("--web-processes", dest="web_processes", type=int, default=1,
                         help="web processes; the sockets are spread over them, the POSTs go to the first")
-    parser.add_argument("--server", choices=["daphne", "uvicorn"], default="daphne",
-                        help="daphne: the production web process; uvicorn for comparison (tests/load/common.py)")
+    parser.add_argument("--server", choices=["uvicorn", "daphne"], default="uvicorn",
+                        help="uvicorn: the production web process (resolutionflow.serve); daphne to compare")
     parser.add_argument("--worker-nice", dest="worker_nice", type=int, default=0,
                         help="run the worker at this nice level (a web-first machine: see docs/performance.md)")
     args = parser.parse_args()

@@ -75,11 +75,8 @@ def log_errors(path: Path) -> int:
 
 
 def server_command(server: str, port: int) -> list[str]:
-    """The command that serves the application on `port`: daphne (the production web process) or,
-    for comparison, uvicorn (websockets-sansio, no per-message deflate; not a dependency of the
-    project: `pip install uvicorn==0.54.0 uvloop httptools` first; see docs/performance.md)."""
+    """The command that serves the application on `port`: the production web process
+    (resolutionflow.serve: uvicorn) or, for comparison, daphne (the web process before)."""
     if server == "uvicorn":
-        return [sys.executable, "-m", "uvicorn", "--host", "127.0.0.1", "--port", str(port),
-                "--ws", "websockets-sansio", "--ws-per-message-deflate", "false", "--lifespan", "off",
-                "--log-level", "warning", "--timeout-graceful-shutdown", "10", "resolutionflow.asgi:application"]
+        return [sys.executable, "-m", "resolutionflow.serve", "--host", "127.0.0.1", "--port", str(port)]
     return [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "resolutionflow.asgi:application"]
