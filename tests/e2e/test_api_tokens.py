@@ -28,6 +28,7 @@ def test_a_token_made_on_the_page_works_until_it_is_revoked_there(browsers, live
     expect(created.get_by_role("heading")).to_have_text("Token “PSA sync <script>” created")
     key = created.locator("[data-token-key]").text_content().strip()
     assert len(key) == 64
+    page.wait_for_load_state("load")  # the page's script has attached the button's handler
     created.get_by_role("button", name="Copy").click()
     expect(created.locator("[data-copy-status]")).not_to_be_empty()
     assert_accessible(page, "the API tokens page")
