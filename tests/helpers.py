@@ -77,6 +77,11 @@ def database_url_for_current_test_db() -> str:
     return f"postgres://{s['USER'] or 'postgres'}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
 
 
+def web_process_command(port: int) -> list[str]:
+    """The production web process (resolutionflow.serve) on 127.0.0.1:`port`."""
+    return [sys.executable, "-m", "resolutionflow.serve", "--host", "127.0.0.1", "--port", str(port)]
+
+
 class LiveAsgiServer:
     """The production web process (resolutionflow.serve: uvicorn) in a subprocess (pytest-django's
     live_server has no websockets). One per worker, started on first use; it reads the test
@@ -104,8 +109,7 @@ class LiveAsgiServer:
         env.update(extra_env or {})
         self.log = open(ROOT / f".live-asgi-{os.getpid()}-{self.port}.log", "w")  # noqa: SIM115
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "resolutionflow.serve", "--host", "127.0.0.1", "--port", str(self.port)],
-            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+            web_process_command(self.port), cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
         )
         self._wait_ready()
         atexit.register(self.stop)

@@ -76,7 +76,10 @@ def log_errors(path: Path) -> int:
 
 def server_command(server: str, port: int) -> list[str]:
     """The command that serves the application on `port`: the production web process
-    (resolutionflow.serve: uvicorn) or, for comparison, daphne (the web process before)."""
+    (resolutionflow.serve: uvicorn, the same command as the test servers') or, for comparison,
+    daphne (the web process before). Call it after django.setup(), as for tests.helpers.free_port."""
     if server == "uvicorn":
-        return [sys.executable, "-m", "resolutionflow.serve", "--host", "127.0.0.1", "--port", str(port)]
+        from tests.helpers import web_process_command
+
+        return web_process_command(port)
     return [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "resolutionflow.asgi:application"]
