@@ -24,9 +24,15 @@ The options:
   to another process behind the load balancer) and requests in flight get this long to finish.
 - `log_config=None`, `access_log=False`: logging is Django's `LOGGING` (text or JSON lines,
   docs/operations.md); the request lines come from `resolutionflow.request`.
+
+Before serving, the application is loaded and everything it made (Django, the apps, ~50,000 objects
+the cycle collector would otherwise walk on every full collection) is moved out of the collector's
+reach with `gc.freeze()`: a full collection pauses the whole process, every socket of it, for a
+time that grows with what it walks (docs/performance.md: ~120 ms at 250 sockets).
 """
 
 import argparse
+import gc
 
 WS_MAX_SIZE = 64 * 1024
 GRACEFUL_SHUTDOWN_SECONDS = 10
@@ -41,8 +47,12 @@ def main(argv: list[str] | None = None) -> None:
 
     import uvicorn
 
+    from resolutionflow.asgi import application
+
+    gc.collect()
+    gc.freeze()
     uvicorn.run(
-        "resolutionflow.asgi:application",
+        application,
         host=args.host,
         port=args.port,
         ws="websockets-sansio",

@@ -16,7 +16,13 @@ and sent its deliveries (hundreds of emails at S = 500): it measures latency on 
 not throughput under a backlog. `--web-processes 2` runs two web processes, as `make stack`
 does, with the sockets spread over them (the POSTs go to the first). The floor is
 `POST /api/v1/sessions` (token auth, throttle, one insert) on the same server in the same run. It
-prints the load average and counts ERROR/Traceback lines in the servers' and the worker's logs.
+prints the load average and counts ERROR/Traceback lines in the servers' and the worker's logs;
+`--detail` prints each escalation's POST, first / median / last card and bell, and whether a frame
+counted lost arrived later after all.
+
+The client is one process (uvloop) reading every socket on the same cores as the servers: a frame
+is timed when its bytes come off the socket, and parsed a moment later, out of the burst
+(common.stamped_connection_class), so the figures are the servers' and not the client's.
 """
 
 import argparse
@@ -63,7 +69,7 @@ def setup_people(size: int):
     return api_token_create(user=tech), tokens
 
 
-async def measure(*, tech_token, eng_tokens, base, ws_bases, escalations, warmup):
+async def measure(*, tech_token, eng_tokens, base, ws_bases, escalations, warmup, detail=False):
     import httpx
 
     sockets = await connect_engineers(ws_bases, eng_tokens)
@@ -75,8 +81,8 @@ async def measure(*, tech_token, eng_tokens, base, ws_bases, escalations, warmup
     async def reader(i, ws):
         try:
             async for raw in ws:
+                now = ws.arrivals.popleft()  # when its bytes arrived (common.stamped_connection_class)
                 frame = json.loads(raw)
-                now = time.perf_counter()
                 if frame["type"] == "handoff.created":
                     seen[i][("card", frame["handoff"]["id"])] = now
                 elif frame["type"] == "notification.created":
@@ -106,6 +112,9 @@ async def measure(*, tech_token, eng_tokens, base, ws_bases, escalations, warmup
                     break
                 await asyncio.sleep(0.002)
             if i < warmup:
+                # A warm-up escalation's deliveries are drained too: left queued, they would be the
+                # worker's backlog during the first timed escalation.
+                await asyncio.to_thread(_wait_outbox_drained, hid, 60)
                 continue
             floor_ms.append(floor)
             post_ms.append((t_post - t0) * 1000)
@@ -118,9 +127,24 @@ async def measure(*, tech_token, eng_tokens, base, ws_bases, escalations, warmup
                     bell_ms.append((s[("bell", sid)] - t0) * 1000)
                 else:
                     lost_bells += 1
+            if detail:
+                line = f"  escalation {i - warmup}: POST {(t_post - t0) * 1000:.0f} ms"
+                for kind, key in (("card", hid), ("bell", sid)):
+                    times = sorted((s[(kind, key)] - t0) * 1000 for s in seen if (kind, key) in s)
+                    line += (f"; {kind} first / p50 / last {times[0]:.0f} / {times[len(times) // 2]:.0f} / "
+                             f"{times[-1]:.0f} ms" if times else f"; no {kind}")
+                    if len(times) < len(seen):
+                        line += f" ({len(seen) - len(times)} lost)"
+                print(line, flush=True)
             # Latency, not throughput: the next escalation starts on a quiet system, once the
             # worker has assessed this one and sent its deliveries (hundreds of emails at S = 500).
             await asyncio.to_thread(_wait_outbox_drained, hid, 60)
+            if detail and not all(("card", hid) in s and ("bell", sid) in s for s in seen):
+                await asyncio.sleep(1)
+                late = [(s.get(("card", hid)), s.get(("bell", sid))) for s in seen]
+                print(f"    after the worker drained: cards {sum(c is not None for c, _ in late)}, "
+                      f"bells {sum(b is not None for _, b in late)} of {len(seen)}; latest bell "
+                      f"{max(((b - t0) * 1000 for _, b in late if b), default=0):.0f} ms", flush=True)
     for ws in sockets:
         await ws.close()
     for task in readers:
@@ -162,6 +186,8 @@ def main():
                         help="uvicorn: the production web process (resolutionflow.serve); daphne to compare")
     parser.add_argument("--worker-nice", dest="worker_nice", type=int, default=0,
                         help="run the worker at this nice level (a web-first machine: see docs/performance.md)")
+    parser.add_argument("--detail", action="store_true",
+                        help="print each escalation's POST and its first, median and last card and bell")
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "resolutionflow.settings")
     db_url = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/rf_bench_ws")
@@ -173,6 +199,7 @@ def main():
     ensure_database(db_url)
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, check=True)
     import django
+    import uvloop
 
     django.setup()
     from tests.helpers import free_port
@@ -199,10 +226,10 @@ def main():
             wait_healthy(port)
         for size in args.sizes:
             tech_token, eng_tokens = setup_people(size)
-            results[size] = asyncio.run(measure(
+            results[size] = uvloop.run(measure(
                 tech_token=tech_token, eng_tokens=eng_tokens, base=f"http://127.0.0.1:{ports[0]}",
                 ws_bases=[f"ws://127.0.0.1:{port}" for port in ports], escalations=args.escalations,
-                warmup=args.warmup))
+                warmup=args.warmup, detail=args.detail))
             load = os.getloadavg()
             results[size]["load"] = load
     finally:

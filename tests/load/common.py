@@ -9,6 +9,8 @@ import time
 from pathlib import Path
 from urllib.parse import urlparse
 
+# A benchmark client parses what it read this long after (stamped_connection_class).
+PARSE_AFTER = 0.05
 BENCH_KEY = "q3Yl5dJjNqKZ0rQmGk0wq2mD8Jm5rW9Xo0Jm3c9Jq1I="  # a throwaway Fernet key for bench processes
 
 
@@ -44,16 +46,85 @@ def wait_healthy(port: int, tries: int = 300) -> None:
     raise RuntimeError("the web server did not start")
 
 
+def stamped_connection_class():
+    """A websockets client connection that notes when each message's bytes reached this process.
+
+    One client process reads all S sockets of a benchmark, on the same two cores as the web
+    processes. A frame timed by its reading task would include the parsing of every frame that
+    reached the other sockets in the same instant, and parsing during a burst takes CPU from the
+    web processes still writing it: the instrument's cost, which S browsers on S machines never
+    pay (docs/performance.md: at S = 500 it was half of the first-to-last-socket spread). So each
+    read is stamped as it comes off the socket and parsed PARSE_AFTER later, in order with the
+    connection's other reads and its end; `arrivals` holds, in order, the stamp of each complete
+    data message, and the reader pairs them with the messages it takes."""
+    from collections import deque
+
+    from websockets.asyncio.client import ClientConnection
+    from websockets.frames import DATA_OPCODES, Frame
+    from websockets.protocol import OPEN
+
+    class StampedConnection(ClientConnection):
+        def connection_made(self, transport):
+            self.arrivals = deque()
+            self._received_at = 0.0
+            self._pending = []  # (stamp, bytes) reads, then ("eof",) or ("lost", exc), in order
+            super().connection_made(transport)
+
+        def _later(self, item) -> None:
+            if not self._pending:
+                self.loop.call_later(PARSE_AFTER, self._flush)
+            self._pending.append(item)
+
+        def _flush(self) -> None:
+            pending, self._pending = self._pending, []
+            for item in pending:
+                if item[0] == "eof":
+                    ClientConnection.eof_received(self)
+                elif item[0] == "lost":
+                    ClientConnection.connection_lost(self, item[1])
+                else:
+                    self._received_at = item[0]
+                    ClientConnection.data_received(self, item[1])
+
+        def data_received(self, data: bytes) -> None:
+            if self.protocol.state is not OPEN:  # the handshake: parsed at once
+                self._received_at = time.perf_counter()
+                return super().data_received(data)
+            self._later((time.perf_counter(), data))
+
+        def eof_received(self):
+            if self._pending:
+                self._later(("eof",))
+                return None
+            return super().eof_received()
+
+        def connection_lost(self, exc):
+            if self._pending:
+                self._later(("lost", exc))
+                return
+            super().connection_lost(exc)
+
+        def process_event(self, event) -> None:
+            if isinstance(event, Frame) and event.opcode in DATA_OPCODES and event.fin:
+                self.arrivals.append(self._received_at)
+            super().process_event(event)
+
+    return StampedConnection
+
+
 async def connect_engineers(ws_bases: list[str], tokens: list[str]) -> list:
     """One `/ws/escalations/` socket per API token, spread over the servers `ws_bases` (as a load
-    balancer would), each past its `ready` frame."""
+    balancer would), each past its `ready` frame. Each socket's `arrivals` gives, in order, when
+    each later message's bytes reached this process (stamped_connection_class)."""
     from websockets.asyncio.client import connect
 
+    stamped = stamped_connection_class()
     sockets = []
     for i, token in enumerate(tokens):
         ws = await connect(f"{ws_bases[i % len(ws_bases)]}/ws/escalations/", max_queue=None, open_timeout=30,
-                           additional_headers={"Authorization": f"Token {token}"})
+                           additional_headers={"Authorization": f"Token {token}"}, create_connection=stamped)
         assert json.loads(await ws.recv()) == {"type": "ready"}
+        ws.arrivals.popleft()
         sockets.append(ws)
     return sockets
 
