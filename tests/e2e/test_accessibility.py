@@ -19,6 +19,9 @@ BLOCKING = {"serious", "critical"}
 
 
 def assert_accessible(page, what):
+    # The page as its user sees it: with its stylesheet applied (before the load event, a page just
+    # navigated to can still be unstyled: 17 px links and the bell's visually-hidden count shown).
+    page.wait_for_load_state("load")
     # Evaluated through the devtools protocol: an injected <script> is inline, which the pages'
     # Content-Security-Policy blocks (as it should).
     if not page.evaluate("() => typeof window.axe === 'object'"):
