@@ -35,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.load.common import (  # noqa: E402
     BENCH_KEY,
+    collector_held,
     connect_engineers,
     ensure_database,
     log_errors,
@@ -77,10 +78,11 @@ async def measure(*, port: int, account_id, tokens: list[str], sends: int, warmu
             await asyncio.sleep(1)
         key = f"card-{k}"
         frame = {**CARD, "handoff": {**CARD["handoff"], "id": key}}
-        t0 = time.perf_counter()
-        await events.group_send(layer, events.queue_group(account_id), events.frame_message(frame))
-        while not all(key in s for s in seen) and time.perf_counter() - t0 < 5:
-            await asyncio.sleep(0.001)
+        with collector_held():
+            t0 = time.perf_counter()
+            await events.group_send(layer, events.queue_group(account_id), events.frame_message(frame))
+            while not all(key in s for s in seen) and time.perf_counter() - t0 < 5:
+                await asyncio.sleep(0.001)
         if k < warmup:
             continue
         times = [(s[key] - t0) * 1000 for s in seen if key in s]

@@ -12,9 +12,12 @@ websockets (API tokens; the account's engineers ARE the sockets), then per escal
 just before the POST, the `handoff.created` card
 and the `notification.created` bell on every socket. A frame that has not arrived 5 s after the
 POST is counted lost. Between escalations it waits until the worker has assessed the previous one
-and sent its deliveries (hundreds of emails at S = 500): it measures latency on a quiet system,
-not throughput under a backlog. `--web-processes 2` runs two web processes, as `make stack`
-does, with the sockets spread over them (the POSTs go to the first). The floor is
+and sent its deliveries (hundreds of emails at S = 500), then until the machine's CPUs have
+settled (common.wait_quiet: what an escalation leaves behind, such as PostgreSQL's autovacuum, is
+not counted in the next one; "started unsettled" counts the escalations that began without it):
+it measures latency on a quiet system, not throughput under a backlog. `--web-processes 2` runs
+two web processes, as `make stack` does, with the sockets spread over them (the POSTs go to the
+first). The floor is
 `POST /api/v1/sessions` (token auth, throttle, one insert) on the same server in the same run. It
 prints the load average and counts ERROR/Traceback lines in the servers' and the worker's logs;
 `--detail` prints each escalation's POST, first / median / last card and bell, and whether a frame
@@ -22,7 +25,8 @@ counted lost arrived later after all.
 
 The client is one process (uvloop) reading every socket on the same cores as the servers: a frame
 is timed when its bytes come off the socket, and parsed a moment later, out of the burst
-(common.stamped_connection_class), so the figures are the servers' and not the client's.
+(common.stamped_connection_class), and the client's own cycle collector does not run while an
+escalation is timed (common.collector_held), so the figures are the servers' and not the client's.
 """
 
 import argparse
@@ -41,6 +45,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.load.common import (  # noqa: E402
     BENCH_KEY,
+    collector_held,
     connect_engineers,
     ensure_database,
     log_errors,
@@ -48,6 +53,7 @@ from tests.load.common import (  # noqa: E402
     server_command,
     stop,
     wait_healthy,
+    wait_quiet,
 )
 
 LOST_AFTER = 5.0
@@ -93,28 +99,30 @@ async def measure(*, tech_token, eng_tokens, base, ws_bases, escalations, warmup
 
     readers = [asyncio.create_task(reader(i, ws)) for i, ws in enumerate(sockets)]
     card_ms, bell_ms, post_ms, floor_ms = [], [], [], []
-    lost_cards = lost_bells = 0
+    lost_cards = lost_bells = not_quiet = 0
     headers = {"Authorization": f"Token {tech_token}"}
     async with httpx.AsyncClient(base_url=f"{base}/api/v1", headers=headers, timeout=30) as http:
         for i in range(escalations + warmup):
-            t_floor = time.perf_counter()
-            response = await http.post("/sessions", json={"title": f"Bench {i}", "problem": "p"})
-            floor = (time.perf_counter() - t_floor) * 1000
-            session = response.json()
-            t0 = time.perf_counter()
-            response = await http.post(f"/sessions/{session['id']}/escalate", json={"reason": "bench"})
-            t_post = time.perf_counter()
-            assert response.status_code == 201, response.text
-            hid, sid = response.json()["id"], session["id"]
-            deadline = t0 + LOST_AFTER
-            while time.perf_counter() < deadline:
-                if all(("card", hid) in s and ("bell", sid) in s for s in seen):
-                    break
-                await asyncio.sleep(0.002)
+            with collector_held():
+                t_floor = time.perf_counter()
+                response = await http.post("/sessions", json={"title": f"Bench {i}", "problem": "p"})
+                floor = (time.perf_counter() - t_floor) * 1000
+                session = response.json()
+                t0 = time.perf_counter()
+                response = await http.post(f"/sessions/{session['id']}/escalate", json={"reason": "bench"})
+                t_post = time.perf_counter()
+                assert response.status_code == 201, response.text
+                hid, sid = response.json()["id"], session["id"]
+                deadline = t0 + LOST_AFTER
+                while time.perf_counter() < deadline:
+                    if all(("card", hid) in s and ("bell", sid) in s for s in seen):
+                        break
+                    await asyncio.sleep(0.002)
             if i < warmup:
                 # A warm-up escalation's deliveries are drained too: left queued, they would be the
                 # worker's backlog during the first timed escalation.
                 await asyncio.to_thread(_wait_outbox_drained, hid, 60)
+                await asyncio.to_thread(wait_quiet)
                 continue
             floor_ms.append(floor)
             post_ms.append((t_post - t0) * 1000)
@@ -137,8 +145,11 @@ async def measure(*, tech_token, eng_tokens, base, ws_bases, escalations, warmup
                         line += f" ({len(seen) - len(times)} lost)"
                 print(line, flush=True)
             # Latency, not throughput: the next escalation starts on a quiet system, once the
-            # worker has assessed this one and sent its deliveries (hundreds of emails at S = 500).
+            # worker has assessed this one and sent its deliveries (hundreds of emails at S = 500),
+            # and what they left behind (PostgreSQL's autovacuum, the last commits) has settled.
             await asyncio.to_thread(_wait_outbox_drained, hid, 60)
+            if not await asyncio.to_thread(wait_quiet):
+                not_quiet += 1
             if detail and not all(("card", hid) in s and ("bell", sid) in s for s in seen):
                 await asyncio.sleep(1)
                 late = [(s.get(("card", hid)), s.get(("bell", sid))) for s in seen]
@@ -150,7 +161,8 @@ async def measure(*, tech_token, eng_tokens, base, ws_bases, escalations, warmup
     for task in readers:
         task.cancel()
     return {"card": card_ms, "bell": bell_ms, "post": post_ms, "floor": floor_ms,
-            "lost_cards": lost_cards, "lost_bells": lost_bells, "expected": escalations * len(sockets)}
+            "lost_cards": lost_cards, "lost_bells": lost_bells, "expected": escalations * len(sockets),
+            "not_quiet": not_quiet}
 
 
 def _wait_outbox_drained(handoff_id: str, timeout: float) -> None:
@@ -241,13 +253,14 @@ def main():
     print(f"server={args.server} layer={args.layer} web processes={args.web_processes} "
           f"escalations per size={args.escalations} (after {args.warmup} warm-up)")
     print("| S | floor POST /sessions p50 / p99 | escalate POST p50 / p99 | POST → card p50 / p99 "
-          "| POST → bell p50 / p99 | lost cards | lost bells | load avg (1 min) |")
-    print("|---|---|---|---|---|---|---|---|")
+          "| POST → bell p50 / p99 | lost cards | lost bells | started unsettled | load avg (1 min) |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for size, r in results.items():
         def pair(values):
             return f"{statistics.median(values):.0f} / {percentile(values, 99):.0f} ms" if values else "—"
         print(f"| {size} | {pair(r['floor'])} | {pair(r['post'])} | {pair(r['card'])} | {pair(r['bell'])} "
-              f"| {r['lost_cards']} of {r['expected']} | {r['lost_bells']} of {r['expected']} | {r['load'][0]:.2f} |")
+              f"| {r['lost_cards']} of {r['expected']} | {r['lost_bells']} of {r['expected']} | {r['not_quiet']} "
+              f"| {r['load'][0]:.2f} |")
     print(f"errors in the logs: web {log_errors(logs / 'web.log')}, worker {log_errors(logs / 'worker.log')} "
           f"({logs})")
 

@@ -1,7 +1,9 @@
 """What the benchmark scripts share: their own database, a throwaway key, nearest-rank percentiles,
-waiting for the server, the engineers' sockets, stopping a process and counting the errors in its
-log."""
+waiting for the server, the engineers' sockets, the client's collector held out of timed windows,
+stopping a process and counting the errors in its log."""
 
+import contextlib
+import gc
 import json
 import subprocess
 import sys
@@ -126,7 +128,45 @@ async def connect_engineers(ws_bases: list[str], tokens: list[str]) -> list:
         assert json.loads(await ws.recv()) == {"type": "ready"}
         ws.arrivals.popleft()
         sockets.append(ws)
+    # The connections live as long as the run: out of the reach of every later collection.
+    gc.collect()
+    gc.freeze()
     return sockets
+
+
+def wait_quiet(*, window: float = 0.2, busy: float = 0.25, timeout: float = 5.0) -> bool:
+    """Wait until this machine's CPUs were at most `busy` busy over `window` seconds: what one
+    escalation leaves behind (the worker's last deliveries, PostgreSQL's autovacuum and commits)
+    is not counted in the next one's latency. False if it did not settle within `timeout`."""
+    def sample():  # (all, idle) clock ticks of every CPU since boot
+        with open("/proc/stat") as stat:
+            ticks = [int(x) for x in stat.readline().split()[1:9]]  # user .. steal
+        return sum(ticks), ticks[3]
+
+    deadline = time.monotonic() + timeout
+    total, idle = sample()
+    while time.monotonic() < deadline:
+        time.sleep(window)
+        total_now, idle_now = sample()
+        if total_now > total and 1 - (idle_now - idle) / (total_now - total) <= busy:
+            return True
+        total, idle = total_now, idle_now
+    return False
+
+
+@contextlib.contextmanager
+def collector_held():
+    """No cycle collection in this client during a timed window: the time is the servers'.
+
+    The client holds S sockets and every frame time it took; a full collection of that, on the
+    same cores, paused it for 80-140 ms at S = 500, and a frame that arrived meanwhile was stamped
+    when the pause ended. One such pause in a run was the whole of its p99 (docs/performance.md,
+    "The client's own collector"). Collections run between the windows, when nothing is timed."""
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def stop(proc: subprocess.Popen, timeout: float = 20) -> None:
