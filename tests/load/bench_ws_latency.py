@@ -13,8 +13,8 @@ just before the POST, the `handoff.created` card
 and the `notification.created` bell on every socket. A frame that has not arrived 5 s after the
 POST is counted lost. Between escalations it waits until the worker has assessed the previous one
 and sent its deliveries (hundreds of emails at S = 500), then until the machine's CPUs have
-settled (common.wait_quiet: what an escalation leaves behind, such as PostgreSQL's autovacuum, is
-not counted in the next one; "started unsettled" counts the escalations that began without it):
+settled (common.wait_quiet: what an escalation leaves behind, such as its last deliveries'
+commits, is not counted in the next one; "started unsettled" counts the escalations that began without it):
 it measures latency on a quiet system, not throughput under a backlog. `--web-processes 2` runs
 two web processes, as `make stack` does, with the sockets spread over them (the POSTs go to the
 first). The floor is
@@ -121,8 +121,7 @@ async def measure(*, tech_token, eng_tokens, base, ws_bases, escalations, warmup
             if i < warmup:
                 # A warm-up escalation's deliveries are drained too: left queued, they would be the
                 # worker's backlog during the first timed escalation.
-                await asyncio.to_thread(_wait_outbox_drained, hid, 60)
-                await asyncio.to_thread(wait_quiet)
+                await asyncio.to_thread(_wait_settled, hid)
                 continue
             floor_ms.append(floor)
             post_ms.append((t_post - t0) * 1000)
@@ -146,9 +145,8 @@ async def measure(*, tech_token, eng_tokens, base, ws_bases, escalations, warmup
                 print(line, flush=True)
             # Latency, not throughput: the next escalation starts on a quiet system, once the
             # worker has assessed this one and sent its deliveries (hundreds of emails at S = 500),
-            # and what they left behind (PostgreSQL's autovacuum, the last commits) has settled.
-            await asyncio.to_thread(_wait_outbox_drained, hid, 60)
-            if not await asyncio.to_thread(wait_quiet):
+            # and what they left behind (the last deliveries' commits) has settled.
+            if not await asyncio.to_thread(_wait_settled, hid):
                 not_quiet += 1
             if detail and not all(("card", hid) in s and ("bell", sid) in s for s in seen):
                 await asyncio.sleep(1)
@@ -165,7 +163,9 @@ async def measure(*, tech_token, eng_tokens, base, ws_bases, escalations, warmup
             "not_quiet": not_quiet}
 
 
-def _wait_outbox_drained(handoff_id: str, timeout: float) -> None:
+def _wait_settled(handoff_id: str, timeout: float = 60) -> bool:
+    """Wait until the worker is done with this escalation (assessed, fanned out, every delivery
+    sent), then until the machine's CPUs have settled (common.wait_quiet); False if they did not."""
     from django.db import close_old_connections
 
     from escalations.models import EscalationEvent, Handoff
@@ -181,6 +181,7 @@ def _wait_outbox_drained(handoff_id: str, timeout: float) -> None:
             break
         time.sleep(0.05)
     close_old_connections()
+    return wait_quiet()
 
 
 

@@ -136,8 +136,8 @@ async def connect_engineers(ws_bases: list[str], tokens: list[str]) -> list:
 
 def wait_quiet(*, window: float = 0.2, busy: float = 0.25, timeout: float = 5.0) -> bool:
     """Wait until this machine's CPUs were at most `busy` busy over `window` seconds: what one
-    escalation leaves behind (the worker's last deliveries, PostgreSQL's autovacuum and commits)
-    is not counted in the next one's latency. False if it did not settle within `timeout`."""
+    escalation leaves behind (the worker's last deliveries and their commits, any background work
+    of the database) is not counted in the next one's latency. False if it did not settle within `timeout`."""
     def sample():  # (all, idle) clock ticks of every CPU since boot
         with open("/proc/stat") as stat:
             ticks = [int(x) for x in stat.readline().split()[1:9]]  # user .. steal
