@@ -106,19 +106,6 @@ def handoff_claimed_frame(handoff) -> dict:
     }
 
 
-def notification_created_frame(notification) -> dict:
-    return {
-        "type": "notification.created",
-        "notification": {
-            "id": _id(notification.pk),
-            "kind": notification.kind,
-            "title": notification.title,
-            "link": notification.link,
-            "created_at": _iso(notification.created_at),
-        },
-    }
-
-
 def notifications_read_frame(handoff, *, kind: str, read_at, notifications) -> dict:
     """Bells the server marked read (an escalation was claimed or cancelled: its bells are no
     longer news). `notifications` pairs (user id, notification id): each open bell finds its own
@@ -253,24 +240,26 @@ def send_all_on_commit(frames: list[tuple[str, dict]]) -> None:
     transaction.on_commit(lambda: _send_messages(sends))
 
 
-def notifications_created(notifications) -> None:
+def notifications_created(*, account_id, kind: str, title: str, link: str, created_at, notifications) -> None:
     """The bells of one event, sent after commit as ONE message, however many recipients: to the
     recipient's own group for one, else to the account's members group carrying each recipient's
     notification id, which every consumer filters down to its own user (STYLE: one send, not N
     concurrent sends that exhaust the Redis pool and drop frames). The notifications of one
-    event share kind, title, link and time; only their ids differ."""
+    event share kind, title, link and time; only their ids differ: `notifications` pairs
+    (user id, notification id)."""
     notifications = list(notifications)
     if not notifications:
         return
+    frame = {"type": "notification.created",
+             "notification": {"kind": kind, "title": title, "link": link, "created_at": _iso(created_at)}}
     if len(notifications) == 1:
-        note = notifications[0]
-        send_on_commit(user_group(note.user_id), notification_created_frame(note))
+        [(user_id, note_id)] = notifications
+        frame["notification"] = {"id": _id(note_id), **frame["notification"]}
+        send_on_commit(user_group(user_id), frame)
         return
-    frame = notification_created_frame(notifications[0])
-    del frame["notification"]["id"]
     message = {"type": "event.bells", "frame": frame,
-               "ids": {_id(n.user_id): _id(n.pk) for n in notifications}}
-    group = members_group(notifications[0].account_id)
+               "ids": {_id(user_id): _id(note_id) for user_id, note_id in notifications}}
+    group = members_group(account_id)
     transaction.on_commit(lambda: _send_message(group, message, frame_type="notification.created"))
 
 
@@ -294,10 +283,6 @@ def handoff_claimed(handoff, *, session=None, owner=None) -> None:
     if session is not None:
         frames.append((session_group(session.pk), session_updated_frame(session, owner)))
     send_all_on_commit(frames)
-
-
-def notification_created(notification) -> None:
-    send_on_commit(user_group(notification.user_id), notification_created_frame(notification))
 
 
 def notifications_read(handoff, *, kind: str, read_at, notifications) -> None:

@@ -6,8 +6,13 @@ class NotificationsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        from django.db.backends.signals import connection_created
+
         from escalations import hook_registry
         from notifications import fanout, outbox, tasks
+        from notifications.services import register_sqlite_functions
+
+        connection_created.connect(register_sqlite_functions, dispatch_uid="notifications.sqlite_functions")
 
         # The outbox and the fan-out publish these tasks, which call back into them: handed over
         # here so that neither module imports `tasks` (no import cycle, tests/test_architecture.py).

@@ -187,11 +187,11 @@ def _handoff_data(handoff) -> dict:
     }
 
 
-def _created_recipients(handoff) -> list:
+def _created_recipients(handoff):
+    """Who gets a new handoff's bell (a queryset: `notify` writes the bells from it in the database)."""
     if handoff.target_user_id is not None:
-        return [handoff.target_user] if handoff.target_user.is_active else []
-    return list(User.objects.for_account(handoff.account).staff().filter(is_active=True)
-                .exclude(pk=handoff.requested_by_id).order_by("pk"))
+        return User.objects.filter(pk=handoff.target_user_id, is_active=True)
+    return User.objects.for_account(handoff.account).staff().filter(is_active=True).exclude(pk=handoff.requested_by_id)
 
 
 def _bell_recipients(event) -> list:
@@ -253,7 +253,7 @@ def mark_escalation_bells_read(handoff) -> int:
 
 def _claimed_bells(event, handoff) -> None:
     claimer = handoff.claimed_by.display_name
-    notify(event=event, users=[handoff.requested_by], kind=NotificationKind.CLAIMED,
+    notify(event=event, users=User.objects.filter(pk=handoff.requested_by_id), kind=NotificationKind.CLAIMED,
            title=compose_title("{who} picked up “{title}”", who=claimer, title=handoff.session.title),
            body=f"{claimer} is now working on it.", link=f"/pilot/{handoff.session_id}", handoff=handoff)
     mark_escalation_bells_read(handoff)
@@ -288,7 +288,7 @@ def _waited_minutes(event, handoff) -> int:
 
 def _waiting_bells(event, handoff) -> None:
     """The re-notify policy (notifications.renotify) decided this escalation waited too long."""
-    admins = list(User.objects.for_account(handoff.account).filter(role=Role.ADMIN, is_active=True).order_by("pk"))
+    admins = User.objects.for_account(handoff.account).filter(role=Role.ADMIN, is_active=True)
     notify(event=event, users=admins, kind=NotificationKind.WAITING,
            title=compose_title("“{title}” has waited {minutes} min unclaimed",
                                minutes=_waited_minutes(event, handoff), title=handoff.session.title),

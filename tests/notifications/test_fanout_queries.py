@@ -41,3 +41,38 @@ def test_escalating_costs_the_same_queries_with_one_or_two_hundred_recipients(ac
     assert Notification.objects.filter(handoff__session__title="two").count() == 200
     # chat 11, emails 200, PSA 1, webhooks 6
     assert Delivery.objects.filter(handoff__session__title="two").count() == 11 + 200 + 1 + 6
+
+
+def _fan_out_queries(event) -> int:
+    from notifications import fanout
+
+    with CaptureQueriesContext(connection) as ctx:
+        fanout.fan_out(event.pk)
+    return len(ctx)
+
+
+def test_the_fan_out_writes_every_bell_in_one_statement_for_one_or_two_hundred(acme, acme_tech, acme_senior):
+    """The worker's side: the bells of 1 recipient or 200 are one INSERT, with no value per
+    recipient passed from Python (the database makes the rows from the recipients' query), and
+    the whole fan-out is a fixed number of queries."""
+    session = services.session_create(actor=acme_tech, title="one", problem="p")
+    handoffs.handoff_create(session=session, actor=acme_tech, intent="escalate", reason="r")
+    few = _fan_out_queries(EscalationEvent.objects.get(handoff__session=session, type="handoff.created"))
+    for i in range(199):
+        make_user(acme, f"eng{i}@acme.test", "engineer")
+    session = services.session_create(actor=acme_tech, title="two", problem="p")
+    handoffs.handoff_create(session=session, actor=acme_tech, intent="escalate", reason="r")
+    event = EscalationEvent.objects.get(handoff__session=session, type="handoff.created")
+    with CaptureQueriesContext(connection) as ctx:
+        many = _fan_out_queries(event)
+    assert many == few, (few, many)
+    inserts = [q["sql"] for q in ctx.captured_queries
+               if q["sql"].startswith('INSERT INTO "notifications_notification"')]
+    notes = Notification.objects.filter(event=event)
+    assert notes.count() == 200
+    recipients = set(acme.users.filter(role__in=["engineer", "admin"], is_active=True).exclude(pk=acme_tech.pk)
+                     .values_list("pk", flat=True))
+    assert set(notes.values_list("user_id", flat=True)) == recipients
+    assert len(inserts) == 1
+    assert not any(str(pk) in inserts[0] or pk.hex in inserts[0] for pk in recipients), inserts[0][:500]
+    assert set(notes.values_list("title", flat=True)) == {f"{acme_tech.display_name} escalated “two”"}
