@@ -45,6 +45,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.load.common import (  # noqa: E402
     BENCH_KEY,
+    StallMeter,
     collector_held,
     connect_engineers,
     ensure_database,
@@ -75,7 +76,7 @@ def setup_people(size: int):
     return api_token_create(user=tech), tokens
 
 
-async def measure(*, tech_token, eng_tokens, base, ws_bases, escalations, warmup, detail=False):
+async def measure(*, tech_token, eng_tokens, base, ws_bases, escalations, warmup, detail=False, meter=None):
     import httpx
 
     sockets = await connect_engineers(ws_bases, eng_tokens)
@@ -98,7 +99,7 @@ async def measure(*, tech_token, eng_tokens, base, ws_bases, escalations, warmup
             return
 
     readers = [asyncio.create_task(reader(i, ws)) for i, ws in enumerate(sockets)]
-    card_ms, bell_ms, post_ms, floor_ms = [], [], [], []
+    card_ms, bell_ms, post_ms, floor_ms, stalls = [], [], [], [], []
     lost_cards = lost_bells = not_quiet = 0
     headers = {"Authorization": f"Token {tech_token}"}
     async with httpx.AsyncClient(base_url=f"{base}/api/v1", headers=headers, timeout=30) as http:
@@ -134,6 +135,9 @@ async def measure(*, tech_token, eng_tokens, base, ws_bases, escalations, warmup
                     bell_ms.append((s[("bell", sid)] - t0) * 1000)
                 else:
                     lost_bells += 1
+            last_card = max((s[("card", hid)] for s in seen if ("card", hid) in s), default=t0 + LOST_AFTER)
+            stall = meter.overlap(t0, last_card) * 1000 if meter else 0.0
+            stalls.append(stall)
             if detail:
                 line = f"  escalation {i - warmup}: POST {(t_post - t0) * 1000:.0f} ms"
                 for kind, key in (("card", hid), ("bell", sid)):
@@ -142,6 +146,8 @@ async def measure(*, tech_token, eng_tokens, base, ws_bases, escalations, warmup
                              f"{times[-1]:.0f} ms" if times else f"; no {kind}")
                     if len(times) < len(seen):
                         line += f" ({len(seen) - len(times)} lost)"
+                if stall:
+                    line += f"; machine stalled {stall:.0f} ms before the last card"
                 print(line, flush=True)
             # Latency, not throughput: the next escalation starts on a quiet system, once the
             # worker has assessed this one and sent its deliveries (hundreds of emails at S = 500),
@@ -160,7 +166,7 @@ async def measure(*, tech_token, eng_tokens, base, ws_bases, escalations, warmup
         task.cancel()
     return {"card": card_ms, "bell": bell_ms, "post": post_ms, "floor": floor_ms,
             "lost_cards": lost_cards, "lost_bells": lost_bells, "expected": escalations * len(sockets),
-            "not_quiet": not_quiet}
+            "not_quiet": not_quiet, "stalls": stalls}
 
 
 def _wait_settled(handoff_id: str, timeout: float = 60) -> bool:
@@ -234,6 +240,7 @@ def main():
                                "--without-gossip", "--without-mingle"], cwd=ROOT, env=env,
                               stdout=worker_log, stderr=subprocess.STDOUT)
     results = {}
+    meter = StallMeter()
     try:
         for port in ports:
             wait_healthy(port)
@@ -242,10 +249,11 @@ def main():
             results[size] = uvloop.run(measure(
                 tech_token=tech_token, eng_tokens=eng_tokens, base=f"http://127.0.0.1:{ports[0]}",
                 ws_bases=[f"ws://127.0.0.1:{port}" for port in ports], escalations=args.escalations,
-                warmup=args.warmup, detail=args.detail))
+                warmup=args.warmup, detail=args.detail, meter=meter))
             load = os.getloadavg()
             results[size]["load"] = load
     finally:
+        meter.close()
         for proc in (*servers, worker):
             stop(proc)
         server_log.close()
@@ -253,15 +261,18 @@ def main():
 
     print(f"server={args.server} layer={args.layer} web processes={args.web_processes} "
           f"escalations per size={args.escalations} (after {args.warmup} warm-up)")
+    print(f"machine stalls: {len(meter.stalls)} of ≥ {meter.STALL_MIN * 1000:.0f} ms in the run (meter at "
+          f"{'real-time' if meter.mode == 'fifo' else 'normal'} priority)")
     print("| S | floor POST /sessions p50 / p99 | escalate POST p50 / p99 | POST → card p50 / p99 "
-          "| POST → bell p50 / p99 | lost cards | lost bells | started unsettled | load avg (1 min) |")
-    print("|---|---|---|---|---|---|---|---|---|")
+          "| POST → bell p50 / p99 | lost cards | lost bells | started unsettled | stalled ≥ 5 ms "
+          "| load avg (1 min) |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for size, r in results.items():
         def pair(values):
             return f"{statistics.median(values):.0f} / {percentile(values, 99):.0f} ms" if values else "—"
         print(f"| {size} | {pair(r['floor'])} | {pair(r['post'])} | {pair(r['card'])} | {pair(r['bell'])} "
               f"| {r['lost_cards']} of {r['expected']} | {r['lost_bells']} of {r['expected']} | {r['not_quiet']} "
-              f"| {r['load'][0]:.2f} |")
+              f"| {sum(stall >= 5 for stall in r['stalls'])} | {r['load'][0]:.2f} |")
     print(f"errors in the logs: web {log_errors(logs / 'web.log')}, worker {log_errors(logs / 'worker.log')} "
           f"({logs})")
 

@@ -154,6 +154,63 @@ def wait_quiet(*, window: float = 0.2, busy: float = 0.25, timeout: float = 5.0)
     return False
 
 
+# The stall meter's process: at real-time priority it sleeps STALL_TICK at a time and writes
+# down (CLOCK_MONOTONIC, shared by every process here) each sleep that overran by STALL_MIN.
+_STALL_METER = """
+import os, sys, time
+try:
+    os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(50))
+    print("fifo", flush=True)
+except (PermissionError, AttributeError, OSError):
+    print("normal", flush=True)
+tick, least = float(sys.argv[1]), float(sys.argv[2])
+while True:
+    t0 = time.perf_counter()
+    time.sleep(tick)
+    t1 = time.perf_counter()
+    if t1 - t0 - tick >= least:
+        print(f"{t0:.6f} {t1:.6f}", flush=True)
+"""
+
+
+class StallMeter:
+    """Stalls of the whole machine, seen by a process no other process here can hold up.
+
+    It runs at real-time priority (SCHED_FIFO, when allowed: root), so any runnable process of
+    the benchmark, the servers, the worker, PostgreSQL or Redis yields the CPU to it at once; a
+    sleep of STALL_TICK that takes much longer means the CPU was not there to be had: the
+    hypervisor did not run this VM, or the kernel held it. `overlap(a, b)` is the longest such
+    stall that overlapped [a, b] (perf_counter seconds, comparable across processes on Linux).
+    Costs ~500 wake-ups a second of a few microseconds each."""
+
+    STALL_TICK = 0.002
+    STALL_MIN = 0.003
+
+    def __init__(self):
+        import threading
+
+        self.proc = subprocess.Popen([sys.executable, "-c", _STALL_METER, str(self.STALL_TICK), str(self.STALL_MIN)],
+                                     stdout=subprocess.PIPE, text=True)
+        self.mode = self.proc.stdout.readline().strip()  # "fifo" or "normal"
+        self.stalls: list[tuple[float, float]] = []
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            start, end = (float(x) for x in line.split())
+            self.stalls.append((start, end))
+
+    def overlap(self, a: float, b: float) -> float:
+        """The longest stall (beyond the tick) overlapping [a, b], in seconds; 0 if none."""
+        return max((min(end, b) - max(start + self.STALL_TICK, a) for start, end in list(self.stalls)
+                    if end > a and start + self.STALL_TICK < b), default=0.0)
+
+    def close(self):
+        self.proc.kill()
+        self.proc.wait()
+
+
 @contextlib.contextmanager
 def collector_held():
     """No cycle collection in this client during a timed window: the time is the servers'.
