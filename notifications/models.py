@@ -26,7 +26,10 @@ class NotificationKind(models.TextChoices):
 class Notification(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="+")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    # No index of their own: `user` leads both (user, …) indexes below, and `event` leads the unique
+    # (event, user) one; every bell of a fan-out pays for each index it is written into.
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications",
+                             db_index=False)
     kind = models.CharField(max_length=20, choices=NotificationKind.choices)
     title = models.CharField(max_length=200)
     body = models.TextField(blank=True)
@@ -35,7 +38,7 @@ class Notification(models.Model):
                                 related_name="notifications")
     # The escalation event this notification was fanned out from: one per recipient and event.
     event = models.ForeignKey("escalations.EscalationEvent", null=True, blank=True, on_delete=models.SET_NULL,
-                              related_name="+")
+                              related_name="+", db_index=False)
     created_at = models.DateTimeField(default=timezone.now)
     read_at = models.DateTimeField(null=True, blank=True)
 
@@ -241,16 +244,18 @@ class Delivery(models.Model):
     time, so a rotated URL is used by the next retry and nothing secret is copied here."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="+")
+    # account, channel, endpoint, psa_connection and event have no index of their own: each leads
+    # one of the indexes below, and every delivery of a fan-out pays for each index it is written into.
+    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="+", db_index=False)
     kind = models.CharField(max_length=16, choices=DeliveryKind.choices)
     event_type = models.CharField(max_length=40)
     # The target: exactly one of these, by kind. SET_NULL keeps the history when a target is removed.
     channel = models.ForeignKey(NotificationChannel, null=True, blank=True, on_delete=models.SET_NULL,
-                                related_name="deliveries")
+                                related_name="deliveries", db_index=False)
     endpoint = models.ForeignKey(WebhookEndpoint, null=True, blank=True, on_delete=models.SET_NULL,
-                                 related_name="deliveries")
+                                 related_name="deliveries", db_index=False)
     psa_connection = models.ForeignKey(PSAConnection, null=True, blank=True, on_delete=models.SET_NULL,
-                                       related_name="deliveries")
+                                       related_name="deliveries", db_index=False)
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                   related_name="+")
     target = models.CharField(max_length=300, blank=True, help_text="Readable target: channel name, address, ticket.")
@@ -259,7 +264,7 @@ class Delivery(models.Model):
     # The escalation event this delivery was fanned out from, and which target of it (kind and
     # target id): each channel gets exactly one delivery per event, however often the fan-out runs.
     event = models.ForeignKey("escalations.EscalationEvent", null=True, blank=True, on_delete=models.SET_NULL,
-                              related_name="+")
+                              related_name="+", db_index=False)
     dedupe_key = models.CharField(max_length=80, blank=True)
     body = models.TextField()
     status = models.CharField(max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
