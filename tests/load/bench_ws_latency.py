@@ -21,7 +21,13 @@ first). The floor is
 `POST /api/v1/sessions` (token auth, throttle, one insert) on the same server in the same run. It
 prints the load average and counts ERROR/Traceback lines in the servers' and the worker's logs;
 `--detail` prints each escalation's POST, first / median / last card and bell, and whether a frame
-counted lost arrived later after all.
+counted lost arrived later after all. `BENCH_LOG_LEVEL=INFO` has the web processes log every
+request with its time inside Django (`resolutionflow.request`), to set beside the POST's.
+
+A stall meter (common.StallMeter: a process at real-time priority) notes when the machine itself
+was not there to run anything (the hypervisor, the kernel): the "stalled ≥ 5 ms" column counts
+the escalations whose POST-to-last-card window overlapped such a stall, and `--detail` says by
+how much.
 
 The client is one process (uvloop) reading every socket on the same cores as the servers: a frame
 is timed when its bytes come off the socket, and parsed a moment later, out of the burst
@@ -226,7 +232,8 @@ def main():
     logs = Path(tempfile.mkdtemp(prefix="rf-bench-"))
     ports = [free_port() for _ in range(args.web_processes)]
     env = dict(os.environ, DEBUG="0", SECRET_KEY="bench-" + "k" * 50, ALLOWED_HOSTS="127.0.0.1",
-               SECURE_SSL_REDIRECT="0", CELERY_TASK_ALWAYS_EAGER="0", LOG_LEVEL="WARNING",
+               SECURE_SSL_REDIRECT="0", CELERY_TASK_ALWAYS_EAGER="0",
+               LOG_LEVEL=os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
                CELERY_BROKER_URL=os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/9"),
                FIELD_ENCRYPTION_KEY=os.environ.get("FIELD_ENCRYPTION_KEY", BENCH_KEY),
                EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend", AI_PROVIDER="builtin")
