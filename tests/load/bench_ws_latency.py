@@ -29,6 +29,9 @@ was not there to run anything (the hypervisor, the kernel): the "stalled ≥ 5 m
 the escalations whose POST-to-last-card window overlapped such a stall, and `--detail` says by
 how much.
 
+Each socket pings as the web UI does (`{"type": "ping"}` every 25 s, each socket at its own random
+phase: common.ping_like_browsers), which has the server re-check its authority.
+
 The client is one process (uvloop) reading every socket on the same cores as the servers: a frame
 is timed when its bytes come off the socket, and parsed a moment later, out of the burst
 (common.stamped_connection_class), and the client's own cycle collector does not run while an
@@ -57,6 +60,7 @@ from tests.load.common import (  # noqa: E402
     ensure_database,
     log_errors,
     percentile,
+    ping_like_browsers,
     server_command,
     stop,
     wait_healthy,
@@ -86,6 +90,7 @@ async def measure(*, tech_token, eng_tokens, base, ws_bases, escalations, warmup
     import httpx
 
     sockets = await connect_engineers(ws_bases, eng_tokens)
+    pingers = ping_like_browsers(sockets)
 
     # Every frame each socket receives: (kind, key) -> arrival time. key: handoff id for cards,
     # session id (from the pickup link) for bells.
@@ -166,6 +171,8 @@ async def measure(*, tech_token, eng_tokens, base, ws_bases, escalations, warmup
                 print(f"    after the worker drained: cards {sum(c is not None for c, _ in late)}, "
                       f"bells {sum(b is not None for _, b in late)} of {len(seen)}; latest bell "
                       f"{max(((b - t0) * 1000 for _, b in late if b), default=0):.0f} ms", flush=True)
+    for task in pingers:
+        task.cancel()
     for ws in sockets:
         await ws.close()
     for task in readers:

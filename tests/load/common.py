@@ -117,14 +117,20 @@ def stamped_connection_class():
 async def connect_engineers(ws_bases: list[str], tokens: list[str]) -> list:
     """One `/ws/escalations/` socket per API token, spread over the servers `ws_bases` (as a load
     balancer would), each past its `ready` frame. Each socket's `arrivals` gives, in order, when
-    each later message's bytes reached this process (stamped_connection_class)."""
+    each later message's bytes reached this process (stamped_connection_class).
+
+    The client library's own keep-alive pings are off: a browser never sends a protocol ping
+    (the web UI sends `{"type": "ping"}` instead: `ping_like_browsers`), and the library's, every
+    20 s on sockets all opened within a few seconds, came in bursts of hundreds that no browsers
+    would send together. The server's pings (uvicorn's, every 20 s) are answered as before."""
     from websockets.asyncio.client import connect
 
     stamped = stamped_connection_class()
     sockets = []
     for i, token in enumerate(tokens):
         ws = await connect(f"{ws_bases[i % len(ws_bases)]}/ws/escalations/", max_queue=None, open_timeout=30,
-                           additional_headers={"Authorization": f"Token {token}"}, create_connection=stamped)
+                           ping_interval=None, additional_headers={"Authorization": f"Token {token}"},
+                           create_connection=stamped)
         assert json.loads(await ws.recv()) == {"type": "ready"}
         ws.arrivals.popleft()
         sockets.append(ws)
@@ -132,6 +138,31 @@ async def connect_engineers(ws_bases: list[str], tokens: list[str]) -> list:
     gc.collect()
     gc.freeze()
     return sockets
+
+
+BROWSER_PING_SECONDS = 25.0  # the web UI's PING_MS (static/js/realtime.js)
+
+
+def ping_like_browsers(sockets, period: float = BROWSER_PING_SECONDS) -> list:
+    """What the web UI's sockets send while open: `{"type": "ping"}` every `period`, which the
+    server answers with a pong after re-checking the socket's authority (a database query).
+    Browsers open their sockets at unrelated moments, so each socket here starts at a random
+    point of the period. Returns the tasks; cancel them when done."""
+    import asyncio
+    import random
+
+    from websockets.exceptions import ConnectionClosed
+
+    async def one(ws):
+        await asyncio.sleep(random.uniform(0, period))
+        try:
+            while True:
+                await ws.send('{"type": "ping"}')
+                await asyncio.sleep(period)
+        except ConnectionClosed:
+            return
+
+    return [asyncio.ensure_future(one(ws)) for ws in sockets]
 
 
 def wait_quiet(*, window: float = 0.2, busy: float = 0.25, timeout: float = 5.0) -> bool:
