@@ -188,10 +188,11 @@ def _handoff_data(handoff) -> dict:
 
 
 def _created_recipients(handoff):
-    """Who gets a new handoff's bell (a queryset: `notify` writes the bells from it in the database)."""
+    """Who gets a new handoff's bell, active users only (`staff()` is the active engineers and
+    admins); a queryset: `notify` writes the bells from it in the database."""
     if handoff.target_user_id is not None:
         return User.objects.filter(pk=handoff.target_user_id, is_active=True)
-    return User.objects.for_account(handoff.account).staff().filter(is_active=True).exclude(pk=handoff.requested_by_id)
+    return User.objects.for_account(handoff.account).staff().exclude(pk=handoff.requested_by_id)
 
 
 def _bell_recipients(event) -> list:

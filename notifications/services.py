@@ -57,9 +57,9 @@ def notify(*, event, users, kind: str, title: str, body: str, link: str, handoff
 
     ONE statement whatever the number of recipients, and no Python per recipient: the database
     makes the rows from the recipients' query (INSERT … SELECT … RETURNING). Built as model
-    instances and `bulk_create`d, 500 recipients cost the worker ~40 ms of CPU (loading the users,
-    then building and compiling 500 rows) against ~7 ms for this, and that CPU was spent right
-    while the web processes write the queue card to every socket (docs/performance.md)."""
+    instances and `bulk_create`d, 500 recipients took ~41 ms (loading the users, then building and
+    compiling 500 rows) against ~10 ms for this (tests/load/bench_bells.py), most of it the
+    worker's CPU, spent right while the web processes write the queue card to every socket."""
     now = timezone.now()
     values = {"account": event.account_id, "kind": kind, "title": shorten(title, TITLE_MAX), "body": body,
               "link": link, "handoff": handoff.pk if handoff is not None else None, "event": event.pk,
