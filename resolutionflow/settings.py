@@ -161,7 +161,8 @@ if REDIS_URL and CHANNEL_LAYER_BACKEND == "pubsub":
 elif REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            # channels-redis' core layer, with a connection pool that waits (channel_layer.py).
+            "BACKEND": "resolutionflow.channel_layer.RedisChannelLayer",
             # capacity: messages a channel may have waiting before new ones are dropped. The
             # account-wide groups have one channel per web process (its hub,
             # escalations/broadcast.py): one escalation puts one card and one bell message on
@@ -186,7 +187,10 @@ else:
 # its tasks never stopped: docs/realtime.md). Without it a receive's `BZPOPMIN` simply blocks its
 # 5 s; a Redis that vanished without closing the connection is found by TCP instead: keepalive
 # probes after 10 s idle, dead after 3 unanswered, and at most 20 s for unacknowledged data.
-# The presence store uses these connections too (escalations/presence.py).
+# The presence store uses these connections too (escalations/presence.py). The pool holds at most
+# `max_connections` per process and event loop; a command that finds them all busy (hundreds of
+# sockets connecting or leaving at once) waits up to `timeout` seconds for one instead of failing
+# (resolutionflow/channel_layer.py).
 if REDIS_URL:
     import socket as _socket
 
@@ -205,6 +209,8 @@ if REDIS_URL:
             "socket_timeout": None,
             "socket_keepalive": True,
             "socket_keepalive_options": _keepalive,
+            # The pool's (core layer: resolutionflow/channel_layer.py).
+            **({"max_connections": 64, "timeout": 5} if CHANNEL_LAYER_BACKEND == "core" else {}),
         }]
 
 # channels-redis forgets a group membership after group_expiry (a day): sockets (on their pings)
