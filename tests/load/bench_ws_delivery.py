@@ -61,7 +61,7 @@ async def measure(*, port: int, account_id, tokens: list[str], sends: int, warmu
     async def reader(i, ws):
         try:
             async for raw in ws:
-                now = ws.arrivals.popleft()  # when its bytes arrived (common.stamped_connection_class)
+                now, _read = ws.arrivals.popleft()  # when it reached the socket (common.StampedSocket)
                 frame = json.loads(raw)
                 if frame.get("type") == "handoff.created":
                     seen[i][frame["handoff"]["id"]] = now

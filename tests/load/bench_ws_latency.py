@@ -32,10 +32,13 @@ how much.
 Each socket pings as the web UI does (`{"type": "ping"}` every 25 s, each socket at its own random
 phase: common.ping_like_browsers), which has the server re-check its authority.
 
-The client is one process (uvloop) reading every socket on the same cores as the servers: a frame
-is timed when its bytes come off the socket, and parsed a moment later, out of the burst
-(common.stamped_connection_class), and the client's own cycle collector does not run while an
-escalation is timed (common.collector_held), so the figures are the servers' and not the client's.
+The client is one process (uvloop) holding every socket on the same cores as the servers. A frame
+is timed when its bytes reached its socket, as the kernel stamped them (common.StampedSocket):
+S browsers on S machines each read their frame as it lands, while this one process, at S = 500,
+reads the last sockets of a burst only when it gets a core back from the servers. The time this
+process read each frame is printed too ("as read by the client"). Frames are parsed a moment
+later, out of the burst, and the client's own cycle collector does not run while an escalation
+is timed (common.collector_held), so the figures are the servers' and not the client's.
 """
 
 import argparse
@@ -99,7 +102,7 @@ async def measure(*, tech_token, eng_tokens, base, ws_bases, escalations, warmup
     async def reader(i, ws):
         try:
             async for raw in ws:
-                now = ws.arrivals.popleft()  # when its bytes arrived (common.stamped_connection_class)
+                now = ws.arrivals.popleft()  # (arrived at the socket, read by this process)
                 frame = json.loads(raw)
                 if frame["type"] == "handoff.created":
                     seen[i][("card", frame["handoff"]["id"])] = now
@@ -110,7 +113,7 @@ async def measure(*, tech_token, eng_tokens, base, ws_bases, escalations, warmup
             return
 
     readers = [asyncio.create_task(reader(i, ws)) for i, ws in enumerate(sockets)]
-    card_ms, bell_ms, post_ms, floor_ms, stalls = [], [], [], [], []
+    card_ms, card_read_ms, bell_ms, post_ms, floor_ms, stalls = [], [], [], [], [], []
     lost_cards = lost_bells = not_quiet = 0
     headers = {"Authorization": f"Token {tech_token}"}
     async with httpx.AsyncClient(base_url=f"{base}/api/v1", headers=headers, timeout=30) as http:
@@ -139,20 +142,22 @@ async def measure(*, tech_token, eng_tokens, base, ws_bases, escalations, warmup
             post_ms.append((t_post - t0) * 1000)
             for s in seen:
                 if ("card", hid) in s:
-                    card_ms.append((s[("card", hid)] - t0) * 1000)
+                    arrived, read = s[("card", hid)]
+                    card_ms.append((arrived - t0) * 1000)
+                    card_read_ms.append((read - t0) * 1000)
                 else:
                     lost_cards += 1
                 if ("bell", sid) in s:
-                    bell_ms.append((s[("bell", sid)] - t0) * 1000)
+                    bell_ms.append((s[("bell", sid)][0] - t0) * 1000)
                 else:
                     lost_bells += 1
-            last_card = max((s[("card", hid)] for s in seen if ("card", hid) in s), default=t0 + LOST_AFTER)
+            last_card = max((s[("card", hid)][0] for s in seen if ("card", hid) in s), default=t0 + LOST_AFTER)
             stall = meter.overlap(t0, last_card) * 1000 if meter else 0.0
             stalls.append(stall)
             if detail:
                 line = f"  escalation {i - warmup}: POST {(t_post - t0) * 1000:.0f} ms"
                 for kind, key in (("card", hid), ("bell", sid)):
-                    times = sorted((s[(kind, key)] - t0) * 1000 for s in seen if (kind, key) in s)
+                    times = sorted((s[(kind, key)][0] - t0) * 1000 for s in seen if (kind, key) in s)
                     line += (f"; {kind} first / p50 / last {times[0]:.0f} / {times[len(times) // 2]:.0f} / "
                              f"{times[-1]:.0f} ms" if times else f"; no {kind}")
                     if len(times) < len(seen):
@@ -170,14 +175,14 @@ async def measure(*, tech_token, eng_tokens, base, ws_bases, escalations, warmup
                 late = [(s.get(("card", hid)), s.get(("bell", sid))) for s in seen]
                 print(f"    after the worker drained: cards {sum(c is not None for c, _ in late)}, "
                       f"bells {sum(b is not None for _, b in late)} of {len(seen)}; latest bell "
-                      f"{max(((b - t0) * 1000 for _, b in late if b), default=0):.0f} ms", flush=True)
+                      f"{max(((b[0] - t0) * 1000 for _, b in late if b), default=0):.0f} ms", flush=True)
     for task in pingers:
         task.cancel()
     for ws in sockets:
         await ws.close()
     for task in readers:
         task.cancel()
-    return {"card": card_ms, "bell": bell_ms, "post": post_ms, "floor": floor_ms,
+    return {"card": card_ms, "card_read": card_read_ms, "bell": bell_ms, "post": post_ms, "floor": floor_ms,
             "lost_cards": lost_cards, "lost_bells": lost_bells, "expected": escalations * len(sockets),
             "not_quiet": not_quiet, "stalls": stalls}
 
@@ -278,13 +283,14 @@ def main():
     print(f"machine stalls: {len(meter.stalls)} of ≥ {meter.STALL_MIN * 1000:.0f} ms in the run (meter at "
           f"{'real-time' if meter.mode == 'fifo' else 'normal'} priority)")
     print("| S | floor POST /sessions p50 / p99 | escalate POST p50 / p99 | POST → card p50 / p99 "
-          "| POST → bell p50 / p99 | lost cards | lost bells | started unsettled | stalled ≥ 5 ms "
-          "| load avg (1 min) |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+          "| (card as read by the client) | POST → bell p50 / p99 | lost cards | lost bells | started unsettled "
+          "| stalled ≥ 5 ms | load avg (1 min) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for size, r in results.items():
         def pair(values):
             return f"{statistics.median(values):.0f} / {percentile(values, 99):.0f} ms" if values else "—"
-        print(f"| {size} | {pair(r['floor'])} | {pair(r['post'])} | {pair(r['card'])} | {pair(r['bell'])} "
+        print(f"| {size} | {pair(r['floor'])} | {pair(r['post'])} | {pair(r['card'])} | ({pair(r['card_read'])}) "
+              f"| {pair(r['bell'])} "
               f"| {r['lost_cards']} of {r['expected']} | {r['lost_bells']} of {r['expected']} | {r['not_quiet']} "
               f"| {sum(stall >= 5 for stall in r['stalls'])} | {r['load'][0]:.2f} |")
     print(f"errors in the logs: web {log_errors(logs / 'web.log')}, worker {log_errors(logs / 'worker.log')} "

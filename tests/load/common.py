@@ -2,16 +2,23 @@
 waiting for the server, the engineers' sockets, the client's collector held out of timed windows,
 stopping a process and counting the errors in its log."""
 
+import asyncio
 import contextlib
 import gc
 import json
+import socket
+import struct
 import subprocess
 import sys
 import time
 from pathlib import Path
 from urllib.parse import urlparse
 
-# A benchmark client parses what it read this long after (stamped_connection_class).
+from websockets.frames import DATA_OPCODES
+from websockets.http11 import Response
+from websockets.protocol import State
+
+# A benchmark client parses what it read this long after (StampedSocket).
 PARSE_AFTER = 0.05
 BENCH_KEY = "q3Yl5dJjNqKZ0rQmGk0wq2mD8Jm5rW9Xo0Jm3c9Jq1I="  # a throwaway Fernet key for bench processes
 
@@ -48,89 +55,202 @@ def wait_healthy(port: int, tries: int = 300) -> None:
     raise RuntimeError("the web server did not start")
 
 
-def stamped_connection_class():
-    """A websockets client connection that notes when each message's bytes reached this process.
-
-    One client process reads all S sockets of a benchmark, on the same two cores as the web
-    processes. A frame timed by its reading task would include the parsing of every frame that
-    reached the other sockets in the same instant, and parsing during a burst takes CPU from the
-    web processes still writing it: the instrument's cost, which S browsers on S machines never
-    pay (docs/performance.md: at S = 500 it was half of the first-to-last-socket spread). So each
-    read is stamped as it comes off the socket and parsed PARSE_AFTER later, in order with the
-    connection's other reads and its end; `arrivals` holds, in order, the stamp of each complete
-    data message, and the reader pairs them with the messages it takes."""
-    from collections import deque
-
-    from websockets.asyncio.client import ClientConnection
-    from websockets.frames import DATA_OPCODES, Frame
-    from websockets.protocol import OPEN
-
-    class StampedConnection(ClientConnection):
-        def connection_made(self, transport):
-            self.arrivals = deque()
-            self._received_at = 0.0
-            self._pending = []  # (stamp, bytes) reads, then ("eof",) or ("lost", exc), in order
-            super().connection_made(transport)
-
-        def _later(self, item) -> None:
-            if not self._pending:
-                self.loop.call_later(PARSE_AFTER, self._flush)
-            self._pending.append(item)
-
-        def _flush(self) -> None:
-            pending, self._pending = self._pending, []
-            for item in pending:
-                if item[0] == "eof":
-                    ClientConnection.eof_received(self)
-                elif item[0] == "lost":
-                    ClientConnection.connection_lost(self, item[1])
-                else:
-                    self._received_at = item[0]
-                    ClientConnection.data_received(self, item[1])
-
-        def data_received(self, data: bytes) -> None:
-            if self.protocol.state is not OPEN:  # the handshake: parsed at once
-                self._received_at = time.perf_counter()
-                return super().data_received(data)
-            self._later((time.perf_counter(), data))
-
-        def eof_received(self):
-            if self._pending:
-                self._later(("eof",))
-                return None
-            return super().eof_received()
-
-        def connection_lost(self, exc):
-            if self._pending:
-                self._later(("lost", exc))
-                return
-            super().connection_lost(exc)
-
-        def process_event(self, event) -> None:
-            if isinstance(event, Frame) and event.opcode in DATA_OPCODES and event.fin:
-                self.arrivals.append(self._received_at)
-            super().process_event(event)
-
-    return StampedConnection
+# Linux's SO_TIMESTAMPNS (= its SCM_TIMESTAMPNS), which Python's socket module does not export.
+SO_TIMESTAMPNS = 35
+_STAMP_SPACE = socket.CMSG_SPACE(16)  # a struct timespec
 
 
-async def connect_engineers(ws_bases: list[str], tokens: list[str]) -> list:
+class Closed(ConnectionError):
+    """The server closed the socket, or it broke."""
+
+
+class StampedSocket:
+    """One benchmark websocket, timing each message by when its bytes reached the socket.
+
+    One client process holds all S sockets of a benchmark, on the same two cores as the servers.
+    When a card goes to 500 sockets at once the client cannot be running for each of them as its
+    frame lands: a frame stamped when the client got round to reading it was charged the client's
+    own wait for a core, which grows with S and which S browsers on S machines never pay
+    (docs/performance.md, "The arrival at the socket"). So the socket asks the kernel to stamp
+    every segment as it is received (SO_TIMESTAMPNS) and reads with recvmsg, which hands back the
+    stamp of the last segment read; a message's `arrived` is the stamp of the read that completed
+    it. Its `read` is when this process read it, for the figures as the client saw them. Both are
+    on time.perf_counter's clock. The websocket protocol is the websockets library's sans-I/O one
+    (the handshake, masking, answering the server's pings and its close); the reads are parsed
+    PARSE_AFTER later, in order, out of the burst, so parsing does not take a core from the
+    servers while they are still writing it.
+
+    `arrivals` holds (arrived, read) for each data message, in order; `async for text in socket`
+    and `recv()` give the messages; `send(text)` and `close()` as usual."""
+
+    def __init__(self, sock, protocol):
+        from collections import deque
+
+        self.loop = asyncio.get_running_loop()
+        self.sock = sock
+        self.protocol = protocol
+        self.arrivals = deque()
+        self.messages = deque()
+        self.closed = False
+        self._waiter = None
+        self._pending = []  # (arrived, read, bytes) reads not parsed yet; b"" is the end
+        self._outgoing = b""
+        self._stamps = (0.0, 0.0)
+        self._parts = []  # the frames of a fragmented message so far
+        self.response = None  # the server's answer to the handshake
+
+    @classmethod
+    async def connect(cls, url: str, headers: dict) -> "StampedSocket":
+        from websockets.client import ClientProtocol
+        from websockets.uri import parse_uri
+
+        uri = parse_uri(url)
+        loop = asyncio.get_running_loop()
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setblocking(False)
+        await loop.sock_connect(sock, (uri.host, uri.port))
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+        protocol = ClientProtocol(uri, max_size=None)
+        request = protocol.connect()
+        for name, value in headers.items():
+            request.headers[name] = value
+        protocol.send_request(request)
+        self = cls(sock, protocol)
+        self._write()
+        loop.add_reader(sock.fileno(), self._readable)
+        while self.response is None:
+            await self._wait()
+        if protocol.handshake_exc is not None:
+            self._end()
+            raise protocol.handshake_exc
+        return self
+
+    async def _wait(self):
+        if self.closed:
+            raise Closed("the socket is closed")
+        self._waiter = self.loop.create_future()
+        try:
+            await self._waiter
+        finally:
+            self._waiter = None
+
+    def _wake(self):
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+    def _readable(self):
+        try:
+            data, ancillary, _flags, _address = self.sock.recvmsg(262144, _STAMP_SPACE)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            data, ancillary = b"", []
+        read = time.perf_counter()
+        arrived = read
+        for level, kind, value in ancillary:
+            if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS:
+                seconds, nanoseconds = struct.unpack("qq", value[:16])
+                # From the kernel's wall clock to perf_counter's, at this instant.
+                arrived = seconds + nanoseconds / 1e9 - (time.time() - read)
+        if not data:
+            self.loop.remove_reader(self.sock.fileno())
+        if self.protocol.state is not State.OPEN:  # the handshake, the close: parsed at once
+            self._feed(arrived, read, data)
+            return
+        if not self._pending:
+            self.loop.call_later(PARSE_AFTER, self._flush)
+        self._pending.append((arrived, read, data))
+
+    def _flush(self):
+        pending, self._pending = self._pending, []
+        for arrived, read, data in pending:
+            self._feed(arrived, read, data)
+
+    def _feed(self, arrived, read, data):
+        if data:
+            self.protocol.receive_data(data)
+        else:
+            self.protocol.receive_eof()
+        for event in self.protocol.events_received():
+            if isinstance(event, Response):
+                self.response = event
+            elif event.opcode in DATA_OPCODES:
+                self._parts.append(event.data)
+                if event.fin:
+                    self.messages.append(b"".join(self._parts).decode())
+                    self.arrivals.append((arrived, read))
+                    self._parts = []
+        self._write()
+        if not data or self.protocol.state is State.CLOSED:
+            self._end()
+        self._wake()
+
+    def _write(self, data: bytes = b""):
+        self._outgoing += b"".join(self.protocol.data_to_send()) + data
+        if not self._outgoing or self.closed:
+            return
+        try:
+            sent = self.sock.send(self._outgoing)
+        except (BlockingIOError, InterruptedError):
+            sent = 0
+        except OSError:
+            self._end()
+            return
+        self._outgoing = self._outgoing[sent:]
+        if self._outgoing:
+            self.loop.add_writer(self.sock.fileno(), self._writable)
+
+    def _writable(self):
+        self.loop.remove_writer(self.sock.fileno())
+        self._write()
+
+    def _end(self):
+        if not self.closed:
+            self.closed = True
+            self.loop.remove_reader(self.sock.fileno())
+            self.loop.remove_writer(self.sock.fileno())
+            self.sock.close()
+
+    async def recv(self) -> str:
+        while not self.messages:
+            await self._wait()
+        return self.messages.popleft()
+
+    def __aiter__(self):
+        return self
+
+    async def __anext__(self) -> str:
+        try:
+            return await self.recv()
+        except Closed:
+            raise StopAsyncIteration from None
+
+    async def send(self, text: str) -> None:
+        if self.closed or self.protocol.state is not State.OPEN:
+            raise Closed("the socket is closed")
+        self.protocol.send_text(text.encode())
+        self._write()
+
+    async def close(self) -> None:
+        if not self.closed and self.protocol.state is State.OPEN:
+            self.protocol.send_close()
+            self._write()
+        self._end()
+        self._wake()
+
+
+async def connect_engineers(ws_bases: list[str], tokens: list[str]) -> list[StampedSocket]:
     """One `/ws/escalations/` socket per API token, spread over the servers `ws_bases` (as a load
     balancer would), each past its `ready` frame. Each socket's `arrivals` gives, in order, when
-    each later message's bytes reached this process (stamped_connection_class).
+    each later message reached the socket and when this process read it (StampedSocket).
 
-    The client library's own keep-alive pings are off: a browser never sends a protocol ping
-    (the web UI sends `{"type": "ping"}` instead: `ping_like_browsers`), and the library's, every
-    20 s on sockets all opened within a few seconds, came in bursts of hundreds that no browsers
-    would send together. The server's pings (uvicorn's, every 20 s) are answered as before."""
-    from websockets.asyncio.client import connect
-
-    stamped = stamped_connection_class()
+    No protocol pings from here: a browser never sends one (the web UI sends `{"type": "ping"}`
+    instead: `ping_like_browsers`). The server's pings (uvicorn's, every 20 s) are answered."""
     sockets = []
     for i, token in enumerate(tokens):
-        ws = await connect(f"{ws_bases[i % len(ws_bases)]}/ws/escalations/", max_queue=None, open_timeout=30,
-                           ping_interval=None, additional_headers={"Authorization": f"Token {token}"},
-                           create_connection=stamped)
+        ws = await StampedSocket.connect(f"{ws_bases[i % len(ws_bases)]}/ws/escalations/",
+                                         {"Authorization": f"Token {token}"})
         assert json.loads(await ws.recv()) == {"type": "ready"}
         ws.arrivals.popleft()
         sockets.append(ws)
@@ -148,10 +268,7 @@ def ping_like_browsers(sockets, period: float = BROWSER_PING_SECONDS) -> list:
     server answers with a pong after re-checking the socket's authority (a database query).
     Browsers open their sockets at unrelated moments, so each socket here starts at a random
     point of the period. Returns the tasks; cancel them when done."""
-    import asyncio
     import random
-
-    from websockets.exceptions import ConnectionClosed
 
     async def one(ws):
         await asyncio.sleep(random.uniform(0, period))
@@ -159,7 +276,7 @@ def ping_like_browsers(sockets, period: float = BROWSER_PING_SECONDS) -> list:
             while True:
                 await ws.send('{"type": "ping"}')
                 await asyncio.sleep(period)
-        except ConnectionClosed:
+        except Closed:
             return
 
     return [asyncio.ensure_future(one(ws)) for ws in sockets]
