@@ -20,9 +20,11 @@ two web processes, as `make stack` does, with the sockets spread over them (the 
 first). The floor is
 `POST /api/v1/sessions` (token auth, throttle, one insert) on the same server in the same run. It
 prints the load average and counts ERROR/Traceback lines in the servers' and the worker's logs;
-`--detail` prints each escalation's POST, first / median / last card and bell, and whether a frame
-counted lost arrived later after all. `BENCH_LOG_LEVEL=INFO` has the web processes log every
-request with its time inside Django (`resolutionflow.request`), to set beside the POST's.
+`--detail` prints each escalation's POST, first / median / last card and bell, whether a frame
+counted lost arrived later after all, and who had the CPUs from just before the POST until the last
+card (common.CpuLedger: each process's run and runnable-wait time, from the scheduler).
+`BENCH_LOG_LEVEL=INFO` has the web processes log every request with its time inside Django
+(`resolutionflow.request`), to set beside the POST's.
 
 A stall meter (common.StallMeter: a process at real-time priority) notes when the machine itself
 was not there to run anything (the hypervisor, the kernel): the "stalled ≥ 5 ms" column counts
@@ -57,6 +59,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.load.common import (  # noqa: E402
     BENCH_KEY,
+    CpuLedger,
     StallMeter,
     collector_held,
     connect_engineers,
@@ -89,7 +92,8 @@ def setup_people(size: int):
     return api_token_create(user=tech), tokens
 
 
-async def measure(*, tech_token, eng_tokens, base, ws_bases, escalations, warmup, detail=False, meter=None):
+async def measure(*, tech_token, eng_tokens, base, ws_bases, escalations, warmup, detail=False, meter=None,
+                  names=None):
     import httpx
 
     sockets = await connect_engineers(ws_bases, eng_tokens)
@@ -123,6 +127,9 @@ async def measure(*, tech_token, eng_tokens, base, ws_bases, escalations, warmup
                 response = await http.post("/sessions", json={"title": f"Bench {i}", "problem": "p"})
                 floor = (time.perf_counter() - t_floor) * 1000
                 session = response.json()
+                ledger = CpuLedger() if detail else None
+                before = ledger.snapshot() if ledger else None
+                cpu = None
                 t0 = time.perf_counter()
                 response = await http.post(f"/sessions/{session['id']}/escalate", json={"reason": "bench"})
                 t_post = time.perf_counter()
@@ -130,6 +137,9 @@ async def measure(*, tech_token, eng_tokens, base, ws_bases, escalations, warmup
                 hid, sid = response.json()["id"], session["id"]
                 deadline = t0 + LOST_AFTER
                 while time.perf_counter() < deadline:
+                    if ledger and cpu is None and all(("card", hid) in s for s in seen):
+                        # Who had the CPUs from just before the POST until the last card.
+                        cpu = ledger.window(before, ledger.snapshot(), names or {})
                     if all(("card", hid) in s and ("bell", sid) in s for s in seen):
                         break
                     await asyncio.sleep(0.002)
@@ -165,6 +175,10 @@ async def measure(*, tech_token, eng_tokens, base, ws_bases, escalations, warmup
                 if stall:
                     line += f"; machine stalled {stall:.0f} ms before the last card"
                 print(line, flush=True)
+                if cpu:
+                    print("    CPU until the last card, ran / waited ms: " + ", ".join(
+                        f"{label} {ran:.1f} / {waited:.1f}" for label, (ran, waited) in list(cpu.items())[:8]
+                        if ran >= 0.5 or label == "unaccounted"), flush=True)
             # Latency, not throughput: the next escalation starts on a quiet system, once the
             # worker has assessed this one and sent its deliveries (hundreds of emails at S = 500),
             # and what they left behind (the last deliveries' commits) has settled.
@@ -208,6 +222,15 @@ def _wait_settled(handoff_id: str, timeout: float = 60) -> bool:
     return wait_quiet()
 
 
+
+
+def _children(pid: int) -> list[int]:
+    """The processes `pid` started (the worker's pool process)."""
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(child) for child in f.read().split()]
+    except OSError:
+        return []
 
 
 def main():
@@ -260,15 +283,19 @@ def main():
                               stdout=worker_log, stderr=subprocess.STDOUT)
     results = {}
     meter = StallMeter()
+    # The processes --detail's CPU ledger names (their threads and, for the worker, its children).
+    names = {os.getpid(): "client", meter.proc.pid: "stall meter", worker.pid: "worker"}
+    names.update({server.pid: f"web {'AB'[i] if i < 2 else i}" for i, server in enumerate(servers)})
     try:
         for port in ports:
             wait_healthy(port)
+        names.update({child: "worker" for child in _children(worker.pid)})
         for size in args.sizes:
             tech_token, eng_tokens = setup_people(size)
             results[size] = uvloop.run(measure(
                 tech_token=tech_token, eng_tokens=eng_tokens, base=f"http://127.0.0.1:{ports[0]}",
                 ws_bases=[f"ws://127.0.0.1:{port}" for port in ports], escalations=args.escalations,
-                warmup=args.warmup, detail=args.detail, meter=meter))
+                warmup=args.warmup, detail=args.detail, meter=meter, names=names))
             load = os.getloadavg()
             results[size]["load"] = load
     finally:

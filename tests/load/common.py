@@ -399,3 +399,68 @@ def server_command(server: str, port: int) -> list[str]:
 
         return web_process_command(port)
     return [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "resolutionflow.asgi:application"]
+
+
+class CpuLedger:
+    """Who had the CPUs during a window, to the nanosecond: the scheduler's own accounting.
+
+    `snapshot()` reads, for every process of this machine (each of its threads), the time it ran
+    and the time it waited runnable for a CPU (/proc/PID/task/TID/schedstat), and every CPU's
+    total run time (/proc/schedstat). `window(before, after, names)` turns two snapshots into
+    milliseconds per process group: `names` maps a pid to a label (the web processes, the worker,
+    this client); other processes are labelled by their command name (postgres, redis-server, …),
+    those that appeared during the window are marked "(new)", and "unaccounted" is the CPUs'
+    run time no listed process explains (processes that came and went inside the window, the
+    kernel's own threads). A snapshot costs a few milliseconds: take it outside the timed window."""
+
+    @staticmethod
+    def _read(path):
+        try:
+            with open(path) as f:
+                return f.read()
+        except OSError:
+            return None
+
+    def snapshot(self) -> dict:
+        import os
+
+        processes = {}
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit():
+                continue
+            comm = self._read(f"/proc/{pid}/comm")
+            try:
+                tids = os.listdir(f"/proc/{pid}/task")
+            except OSError:
+                continue
+            run = wait = 0
+            for tid in tids:
+                stat = self._read(f"/proc/{pid}/task/{tid}/schedstat")
+                if stat:
+                    fields = stat.split()
+                    run += int(fields[0])
+                    wait += int(fields[1])
+            processes[int(pid)] = ((comm or "?").strip(), run, wait)
+        cpus = 0
+        for line in (self._read("/proc/schedstat") or "").splitlines():
+            if line.startswith("cpu"):
+                cpus += int(line.split()[7])
+        return {"processes": processes, "cpus": cpus}
+
+    def window(self, before: dict, after: dict, names: dict) -> dict:
+        """{label: (ran ms, waited for a CPU ms)}, busiest first, and "unaccounted"."""
+        totals: dict[str, list[float]] = {}
+        explained = 0
+        for pid, (comm, run, wait) in after["processes"].items():
+            _, run0, wait0 = before["processes"].get(pid, (comm, 0, 0))
+            label = names.get(pid) or (comm if pid in before["processes"] else f"{comm} (new)")
+            ran, waited = run - run0, wait - wait0
+            if ran <= 0 and waited <= 0:
+                continue
+            explained += ran
+            slot = totals.setdefault(label, [0.0, 0.0])
+            slot[0] += ran / 1e6
+            slot[1] += waited / 1e6
+        result = dict(sorted(((k, tuple(v)) for k, v in totals.items()), key=lambda kv: -kv[1][0]))
+        result["unaccounted"] = (max(0, after["cpus"] - before["cpus"] - explained) / 1e6, 0.0)
+        return result
