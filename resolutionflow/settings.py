@@ -229,6 +229,10 @@ CELERY_TASK_ALWAYS_EAGER = not bool(env.str("CELERY_BROKER_URL", default=REDIS_U
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=CELERY_TASK_ALWAYS_EAGER)
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_ACKS_LATE = True
+# Celery's Django fixup closes a worker child's whole database connection pool every this many
+# tasks (at every task when unset: new PostgreSQL connections for each task); between them the
+# worker hands its connection back to the pool as a request does (resolutionflow/celery.py).
+CELERY_DB_REUSE_MAX = 1000
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = 30

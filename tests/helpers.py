@@ -198,12 +198,15 @@ def run_fanouts(capture=None) -> int:
     return len(ids)
 
 
-def start_celery_worker(*, broker_url: str, name: str, log, redis_url: str | None = None) -> subprocess.Popen:
-    """A real Celery worker process (solo pool) on the fan-out and notifications queues, using the
-    current test database and this worker's channel-layer prefix; its output goes to `log`."""
+def start_celery_worker(*, broker_url: str, name: str, log, redis_url: str | None = None,
+                        pool: str = "solo") -> subprocess.Popen:
+    """A real Celery worker process (solo pool, or `pool="prefork"`: one child, as in production)
+    on the fan-out and notifications queues, using the current test database and this worker's
+    channel-layer prefix; its output goes to `log`."""
     env = dict(os.environ)
     env.update({
-        "DATABASE_URL": database_url_for_current_test_db(),
+        # Its connections are named after it in pg_stat_activity.
+        "DATABASE_URL": f"{database_url_for_current_test_db()}?application_name=celery-{name}",
         "CELERY_BROKER_URL": broker_url,
         "CELERY_TASK_ALWAYS_EAGER": "0",
         "CHANNEL_LAYER_PREFIX": settings.CHANNEL_LAYERS["default"].get("CONFIG", {}).get("prefix", "asgi"),
@@ -214,7 +217,7 @@ def start_celery_worker(*, broker_url: str, name: str, log, redis_url: str | Non
         env["REDIS_URL"] = redis_url
     return subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "resolutionflow", "worker", "-Q", "fanout,notifications",
-         "-P", "solo", "--without-heartbeat", "--without-gossip", "--without-mingle", "-n", f"{name}@%h",
-         "--loglevel", "WARNING"],
+         "-P", pool, *(["-c", "1"] if pool == "prefork" else []), "--without-heartbeat", "--without-gossip",
+         "--without-mingle", "-n", f"{name}@%h", "--loglevel", "WARNING"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
