@@ -230,9 +230,12 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=CELERY_T
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_ACKS_LATE = True
 # Celery's Django fixup closes a worker child's whole database connection pool every this many
-# tasks (at every task when unset: new PostgreSQL connections for each task); between them the
-# worker hands its connection back to the pool as a request does (resolutionflow/celery.py).
-CELERY_DB_REUSE_MAX = 1000
+# tasks, and at every task when unset: new PostgreSQL connections for each task. In effect never
+# here (at 1,000 a 500-engineer escalation's ~1,000 tasks still reopened the pool each time): the
+# worker hands its connection back to the pool at each task's end as a request does
+# (resolutionflow/celery.py), the pool replaces connections itself (psycopg_pool's max_lifetime,
+# an hour; the health check on each checkout), and a forked child still drops what it inherited.
+CELERY_DB_REUSE_MAX = 2**62
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = 30

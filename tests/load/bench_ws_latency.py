@@ -165,7 +165,8 @@ async def measure(*, tech_token, eng_tokens, base, ws_bases, escalations, warmup
             stall = meter.overlap(t0, last_card) * 1000 if meter else 0.0
             stalls.append(stall)
             if detail:
-                line = f"  escalation {i - warmup}: POST {(t_post - t0) * 1000:.0f} ms"
+                at = time.strftime("%H:%M:%S", time.gmtime(time.time() - (time.perf_counter() - t0)))
+                line = f"  escalation {i - warmup} ({at} UTC): POST {(t_post - t0) * 1000:.0f} ms"
                 for kind, key in (("card", hid), ("bell", sid)):
                     times = sorted((s[(kind, key)][0] - t0) * 1000 for s in seen if (kind, key) in s)
                     line += (f"; {kind} first / p50 / last {times[0]:.0f} / {times[len(times) // 2]:.0f} / "
@@ -273,13 +274,18 @@ def main():
                FIELD_ENCRYPTION_KEY=os.environ.get("FIELD_ENCRYPTION_KEY", BENCH_KEY),
                EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend", AI_PROVIDER="builtin")
     server_log, worker_log = open(logs / "web.log", "w"), open(logs / "worker.log", "w")  # noqa: SIM115
-    servers = [subprocess.Popen(server_command(args.server, port), cwd=ROOT, env=env, stdout=server_log,
-                                stderr=subprocess.STDOUT) for port in ports]
+    # Each process's database connections carry its name (pg_stat_activity, PostgreSQL's
+    # connection log): bench-web-0, bench-web-1, …, bench-worker.
+    def named(name):
+        return dict(env, DATABASE_URL=f"{db_url}?application_name=bench-{name}")
+
+    servers = [subprocess.Popen(server_command(args.server, port), cwd=ROOT, env=named(f"web-{i}"),
+                                stdout=server_log, stderr=subprocess.STDOUT) for i, port in enumerate(ports)]
     # A real worker does the fan-out (bells, emails) and the assessment, as in production.
     nice = ["nice", "-n", str(args.worker_nice)] if args.worker_nice else []
     worker = subprocess.Popen([*nice, sys.executable, "-m", "celery", "-A", "resolutionflow", "worker", "-l", "WARNING",
                                "-Q", "fanout,assessment,notifications,psa", "-c", "1", "--without-heartbeat",
-                               "--without-gossip", "--without-mingle"], cwd=ROOT, env=env,
+                               "--without-gossip", "--without-mingle"], cwd=ROOT, env=named("worker"),
                               stdout=worker_log, stderr=subprocess.STDOUT)
     results = {}
     meter = StallMeter()
