@@ -17,8 +17,8 @@ settled (common.wait_quiet: what an escalation leaves behind, such as its last d
 commits, is not counted in the next one; "started unsettled" counts the escalations that began without it):
 it measures latency on a quiet system, not throughput under a backlog. `--web-processes 2` runs
 two web processes, as `make stack` does, with the sockets spread over them (the POSTs go to the
-first). The floor is
-`POST /api/v1/sessions` (token auth, throttle, one insert) on the same server in the same run. It
+first); the worker runs at `nice -n 10`, as the Procfile runs the workers (`--worker-nice 0` to
+compare). The floor is `POST /api/v1/sessions` (token auth, throttle, one insert) on the same server in the same run. It
 prints the load average and counts ERROR/Traceback lines in the servers' and the worker's logs;
 `--detail` prints each escalation's POST, first / median / last card and bell, whether a frame
 counted lost arrived later after all, and who had the CPUs from just before the POST until the last
@@ -245,8 +245,8 @@ def main():
                         help="web processes; the sockets are spread over them, the POSTs go to the first")
     parser.add_argument("--server", choices=["uvicorn", "daphne"], default="uvicorn",
                         help="uvicorn: the production web process (resolutionflow.serve); daphne to compare")
-    parser.add_argument("--worker-nice", dest="worker_nice", type=int, default=0,
-                        help="run the worker at this nice level (a web-first machine: see docs/performance.md)")
+    parser.add_argument("--worker-nice", dest="worker_nice", type=int, default=10,
+                        help="run the worker at this nice level; 10 as the Procfile runs them (0 to compare)")
     parser.add_argument("--detail", action="store_true",
                         help="print each escalation's POST and its first, median and last card and bell")
     args = parser.parse_args()
