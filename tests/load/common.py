@@ -71,7 +71,7 @@ class StampedSocket:
     When a card goes to 500 sockets at once the client cannot be running for each of them as its
     frame lands: a frame stamped when the client got round to reading it was charged the client's
     own wait for a core, which grows with S and which S browsers on S machines never pay
-    (docs/performance.md, "The arrival at the socket"). So the socket asks the kernel to stamp
+    (docs/performance.md, "frames stamped by the kernel"). So the socket asks the kernel to stamp
     every segment as it is received (SO_TIMESTAMPNS) and reads with recvmsg, which hands back the
     stamp of the last segment read; a message's `arrived` is the stamp of the read that completed
     it. Its `read` is when this process read it, for the figures as the client saw them. Both are
@@ -95,7 +95,6 @@ class StampedSocket:
         self._waiter = None
         self._pending = []  # (arrived, read, bytes) reads not parsed yet; b"" is the end
         self._outgoing = b""
-        self._stamps = (0.0, 0.0)
         self._parts = []  # the frames of a fragmented message so far
         self.response = None  # the server's answer to the handshake
 
@@ -116,15 +115,15 @@ class StampedSocket:
         for name, value in headers.items():
             request.headers[name] = value
         protocol.send_request(request)
-        self = cls(sock, protocol)
-        self._write()
-        loop.add_reader(sock.fileno(), self._readable)
-        while self.response is None:
-            await self._wait()
+        ws = cls(sock, protocol)
+        ws._write()
+        loop.add_reader(sock.fileno(), ws._readable)
+        while ws.response is None:
+            await ws._wait()
         if protocol.handshake_exc is not None:
-            self._end()
+            ws._end()
             raise protocol.handshake_exc
-        return self
+        return ws
 
     async def _wait(self):
         if self.closed:
