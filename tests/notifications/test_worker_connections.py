@@ -9,6 +9,7 @@ hands its connection back to the pool at a task's end, as a web request does
 
 from __future__ import annotations
 
+import subprocess
 import time
 
 import pytest
@@ -68,6 +69,11 @@ def test_a_worker_runs_task_after_task_on_the_same_database_connections(
             assert seen[0], "the worker holds no connection between tasks"
             assert seen == [seen[0]] * 4, f"the worker reconnected between tasks: {seen}"
         finally:
-            worker.kill()
-            worker.wait(10)
+            # A warm shutdown, which stops the child too (SIGKILL would orphan it, connections and all).
+            worker.terminate()
+            try:
+                worker.wait(30)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                worker.wait(10)
             use_broker(BROKER_URL)
