@@ -37,7 +37,7 @@ def _hand_connections_back(sender=None, **kwargs):
     PostgreSQL connections, a server process each, ~15-20 ms of the database's CPU per
     connection on the machine that serves the escalations (docs/performance.md). settings
     CELERY_DB_REUSE_MAX keeps the fixup from doing that (it still drops what a child inherited
-    when it is forked). An eager task (embedded mode, tests) runs inside
-    the caller's request or transaction: its connection is the caller's, left alone."""
+    when it is forked). An eager task (embedded mode, tests) runs inside the caller's request or
+    transaction: its connection is the caller's, left alone."""
     if not getattr(getattr(sender, "request", None), "is_eager", False):
         close_old_connections()
