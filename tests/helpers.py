@@ -221,3 +221,15 @@ def start_celery_worker(*, broker_url: str, name: str, log, redis_url: str | Non
          "--without-mingle", "-n", f"{name}@%h", "--loglevel", "WARNING"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
+
+
+def stop_worker(worker: subprocess.Popen, timeout: float = 30) -> None:
+    """A warm shutdown (SIGTERM: the worker finishes its task and stops its pool's children), then
+    SIGKILL if it has not exited after `timeout` seconds. SIGKILL alone would orphan a prefork
+    child, its database connections with it."""
+    worker.terminate()
+    try:
+        worker.wait(timeout)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.wait(5)

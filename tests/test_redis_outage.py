@@ -13,7 +13,6 @@ The end-to-end test runs the web process and a Celery worker on a private redis-
 from __future__ import annotations
 
 import re
-import subprocess
 from datetime import timedelta
 
 import httpx
@@ -209,12 +208,7 @@ def test_an_escalation_during_a_redis_outage_is_kept_and_its_bell_arrives_after_
     finally:
         tech.close()
         if worker is not None:
-            worker.terminate()
-            try:
-                worker.wait(10)
-            except subprocess.TimeoutExpired:
-                worker.kill()
-                worker.wait(5)
+            helpers.stop_worker(worker, timeout=10)
         use_broker(saved_broker[0], saved_broker[1].get("global_keyprefix", ""))
         app.conf.broker_transport_options = saved_broker[1]
         server.stop()

@@ -8,6 +8,18 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+# (index, table, column): the indexes Django made for these foreign keys (db_index=True).
+DROPPED = [
+    ('notifications_delivery_account_id_25c6bff6', 'notifications_delivery', 'account_id'),
+    ('notifications_delivery_channel_id_eac192a5', 'notifications_delivery', 'channel_id'),
+    ('notifications_delivery_endpoint_id_846da2ab', 'notifications_delivery', 'endpoint_id'),
+    ('notifications_delivery_event_id_b0d7d368', 'notifications_delivery', 'event_id'),
+    ('notifications_delivery_psa_connection_id_fa652fc2', 'notifications_delivery', 'psa_connection_id'),
+    ('notifications_notification_event_id_28551f97', 'notifications_notification', 'event_id'),
+    ('notifications_notification_user_id_b5e8c0ff', 'notifications_notification', 'user_id'),
+]
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -20,20 +32,9 @@ class Migration(migrations.Migration):
     operations = [
         migrations.SeparateDatabaseAndState(
             database_operations=[
-                migrations.RunSQL('DROP INDEX IF EXISTS "notifications_delivery_account_id_25c6bff6"',
-                                  reverse_sql='CREATE INDEX "notifications_delivery_account_id_25c6bff6" ON "notifications_delivery" ("account_id")'),
-                migrations.RunSQL('DROP INDEX IF EXISTS "notifications_delivery_channel_id_eac192a5"',
-                                  reverse_sql='CREATE INDEX "notifications_delivery_channel_id_eac192a5" ON "notifications_delivery" ("channel_id")'),
-                migrations.RunSQL('DROP INDEX IF EXISTS "notifications_delivery_endpoint_id_846da2ab"',
-                                  reverse_sql='CREATE INDEX "notifications_delivery_endpoint_id_846da2ab" ON "notifications_delivery" ("endpoint_id")'),
-                migrations.RunSQL('DROP INDEX IF EXISTS "notifications_delivery_event_id_b0d7d368"',
-                                  reverse_sql='CREATE INDEX "notifications_delivery_event_id_b0d7d368" ON "notifications_delivery" ("event_id")'),
-                migrations.RunSQL('DROP INDEX IF EXISTS "notifications_delivery_psa_connection_id_fa652fc2"',
-                                  reverse_sql='CREATE INDEX "notifications_delivery_psa_connection_id_fa652fc2" ON "notifications_delivery" ("psa_connection_id")'),
-                migrations.RunSQL('DROP INDEX IF EXISTS "notifications_notification_event_id_28551f97"',
-                                  reverse_sql='CREATE INDEX "notifications_notification_event_id_28551f97" ON "notifications_notification" ("event_id")'),
-                migrations.RunSQL('DROP INDEX IF EXISTS "notifications_notification_user_id_b5e8c0ff"',
-                                  reverse_sql='CREATE INDEX "notifications_notification_user_id_b5e8c0ff" ON "notifications_notification" ("user_id")'),
+                migrations.RunSQL(f'DROP INDEX IF EXISTS "{name}"',
+                                  reverse_sql=f'CREATE INDEX "{name}" ON "{table}" ("{column}")')
+                for name, table, column in DROPPED
             ],
             state_operations=[
                 migrations.AlterField(
@@ -71,7 +72,6 @@ class Migration(migrations.Migration):
                     name='user',
                     field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='notifications', to=settings.AUTH_USER_MODEL),
                 ),
-    
             ],
         ),
     ]

@@ -9,15 +9,14 @@ hands its connection back to the pool at a task's end, as a web request does
 
 from __future__ import annotations
 
-import subprocess
 import time
 
-import pytest
 from django.db import connection
 
 from escalations.models import EscalationEvent
 from notifications.models import Delivery
-from tests.helpers import escalate, make_session, make_user, start_celery_worker
+from tests.escalations.loopback import wait_until
+from tests.helpers import escalate, make_session, make_user, start_celery_worker, stop_worker
 from tests.notifications.conftest import BROKER_URL, use_broker
 
 
@@ -27,15 +26,6 @@ def _worker_backends(name: str) -> set[int]:
         cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
                        "AND application_name = %s", [f"celery-{name}"])
         return {row[0] for row in cursor.fetchall()}
-
-
-def _wait(condition, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.02)
-    pytest.fail(f"timed out waiting for {what}")
 
 
 def _settled() -> bool:
@@ -61,7 +51,7 @@ def test_a_worker_runs_task_after_task_on_the_same_database_connections(
                 session = make_session(client, title=f"Printer queue stuck {n}")
                 assert escalate(client, session["id"]).status_code == 201
                 # Each escalation is a fan-out task, then an email task per engineer.
-                _wait(_settled, 60, f"escalation {n}'s fan-out and emails")
+                assert wait_until(_settled, timeout=60), f"escalation {n}'s fan-out and emails timed out"
                 time.sleep(0.3)  # past the last task's end
                 assert worker.poll() is None, log_path.read_text()[-2000:]
                 seen.append(_worker_backends("pooled"))
@@ -69,11 +59,5 @@ def test_a_worker_runs_task_after_task_on_the_same_database_connections(
             assert seen[0], "the worker holds no connection between tasks"
             assert seen == [seen[0]] * 4, f"the worker reconnected between tasks: {seen}"
         finally:
-            # A warm shutdown, which stops the child too (SIGKILL would orphan it, connections and all).
-            worker.terminate()
-            try:
-                worker.wait(30)
-            except subprocess.TimeoutExpired:
-                worker.kill()
-                worker.wait(10)
+            stop_worker(worker)
             use_broker(BROKER_URL)
