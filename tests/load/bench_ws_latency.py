@@ -20,9 +20,12 @@ two web processes, as `make stack` does, with the sockets spread over them (the 
 first); the worker runs at `nice -n 10`, as the Procfile runs the workers (`--worker-nice 0` to
 compare). The floor is `POST /api/v1/sessions` (token auth, throttle, one insert) on the same server in the same run. It
 prints the load average and counts ERROR/Traceback lines in the servers' and the worker's logs;
-`--detail` prints each escalation's POST, first / median / last card and bell, whether a frame
-counted lost arrived later after all, and who had the CPUs from just before the POST until the last
-card (common.CpuLedger: each process's run and runnable-wait time, from the scheduler).
+`--detail` prints each escalation's POST (with its start to the millisecond, to set beside the
+servers' logs), first / median / last card and bell, whether a frame counted lost arrived later
+after all, and who had the CPUs from just before the POST until the client saw every socket's
+card, no earlier than the POST's answer (common.CpuLedger: each process's run and runnable-wait
+time, from the scheduler; PostgreSQL's server processes are named by the benchmark process they
+serve, "postgres for bench-worker").
 `BENCH_LOG_LEVEL=INFO` has the web processes log every request with its time inside Django
 (`resolutionflow.request`), to set beside the POST's.
 
@@ -41,6 +44,10 @@ reads the last sockets of a burst only when it gets a core back from the servers
 process read each frame is printed too ("as read by the client"). Frames are parsed a moment
 later, out of the burst, and the client's own cycle collector does not run while an escalation
 is timed (common.collector_held), so the figures are the servers' and not the client's.
+`--client-reads after-post` goes further: the client reads no socket until the escalate POST
+has answered, so it takes no core while the servers write the burst; the frames wait in the
+sockets with their kernel stamps (a later frame on the same socket before the read would stamp
+both late, never early).
 """
 
 import argparse
@@ -93,7 +100,7 @@ def setup_people(size: int):
 
 
 async def measure(*, tech_token, eng_tokens, base, ws_bases, escalations, warmup, detail=False, meter=None,
-                  names=None):
+                  names=None, relabel=None, read_after_post=False):
     import httpx
 
     sockets = await connect_engineers(ws_bases, eng_tokens)
@@ -128,17 +135,26 @@ async def measure(*, tech_token, eng_tokens, base, ws_bases, escalations, warmup
                 floor = (time.perf_counter() - t_floor) * 1000
                 session = response.json()
                 ledger = CpuLedger() if detail else None
+                if ledger and relabel:
+                    names.update(await asyncio.to_thread(relabel))
                 before = ledger.snapshot() if ledger else None
                 cpu = None
+                if read_after_post:
+                    for ws in sockets:
+                        ws.pause()
                 t0 = time.perf_counter()
                 response = await http.post(f"/sessions/{session['id']}/escalate", json={"reason": "bench"})
                 t_post = time.perf_counter()
+                if read_after_post:
+                    for ws in sockets:
+                        ws.resume()
                 assert response.status_code == 201, response.text
                 hid, sid = response.json()["id"], session["id"]
                 deadline = t0 + LOST_AFTER
                 while time.perf_counter() < deadline:
-                    if ledger and cpu is None and all(("card", hid) in s for s in seen):
-                        # Who had the CPUs from just before the POST until the last card.
+                    if ledger and cpu is None and all(ws.last_read > t0 for ws in sockets):
+                        # Who had the CPUs from just before the POST until the last card was read
+                        # (each socket's first bytes after the POST: its card; it is parsed later).
                         cpu = ledger.window(before, ledger.snapshot(), names or {})
                     if all(("card", hid) in s and ("bell", sid) in s for s in seen):
                         break
@@ -165,7 +181,8 @@ async def measure(*, tech_token, eng_tokens, base, ws_bases, escalations, warmup
             stall = meter.overlap(t0, last_card) * 1000 if meter else 0.0
             stalls.append(stall)
             if detail:
-                at = time.strftime("%H:%M:%S", time.gmtime(time.time() - (time.perf_counter() - t0)))
+                wall = time.time() - (time.perf_counter() - t0)
+                at = time.strftime("%H:%M:%S", time.gmtime(wall)) + f".{int(wall * 1000) % 1000:03d}"
                 line = f"  escalation {i - warmup} ({at} UTC): POST {(t_post - t0) * 1000:.0f} ms"
                 for kind, key in (("card", hid), ("bell", sid)):
                     times = sorted((s[(kind, key)][0] - t0) * 1000 for s in seen if (kind, key) in s)
@@ -225,6 +242,21 @@ def _wait_settled(handoff_id: str, timeout: float = 60) -> bool:
 
 
 
+def _labels(worker_pid: int) -> dict:
+    """{pid: label} for --detail's CPU ledger, looked up before each escalation: the worker's pool
+    process (it may start after the worker), and the PostgreSQL server processes of the
+    benchmark's database by the name each benchmark process gives its connections ("postgres for
+    bench-worker", …)."""
+    from django.db import close_old_connections, connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid, application_name FROM pg_stat_activity WHERE datname = current_database()")
+        rows = cursor.fetchall()
+    close_old_connections()
+    return {**{pid: f"postgres for {name or 'the client'}" for pid, name in rows},
+            **{child: "worker" for child in _children(worker_pid)}}
+
+
 def _children(pid: int) -> list[int]:
     """The processes `pid` started (the worker's pool process)."""
     try:
@@ -247,6 +279,9 @@ def main():
                         help="uvicorn: the production web process (resolutionflow.serve); daphne to compare")
     parser.add_argument("--worker-nice", dest="worker_nice", type=int, default=10,
                         help="run the worker at this nice level; 10 as the Procfile runs them (0 to compare)")
+    parser.add_argument("--client-reads", dest="client_reads", choices=["live", "after-post"], default="live",
+                        help="live: the client reads each frame as it lands; after-post: it reads none until the "
+                             "escalate POST has answered (the frames wait in the sockets, stamped as they landed)")
     parser.add_argument("--detail", action="store_true",
                         help="print each escalation's POST and its first, median and last card and bell")
     args = parser.parse_args()
@@ -295,13 +330,14 @@ def main():
     try:
         for port in ports:
             wait_healthy(port)
-        names.update({child: "worker" for child in _children(worker.pid)})
         for size in args.sizes:
             tech_token, eng_tokens = setup_people(size)
             results[size] = uvloop.run(measure(
                 tech_token=tech_token, eng_tokens=eng_tokens, base=f"http://127.0.0.1:{ports[0]}",
                 ws_bases=[f"ws://127.0.0.1:{port}" for port in ports], escalations=args.escalations,
-                warmup=args.warmup, detail=args.detail, meter=meter, names=names))
+                warmup=args.warmup, detail=args.detail, meter=meter, names=names,
+                relabel=lambda: _labels(worker.pid),
+                read_after_post=args.client_reads == "after-post"))
             load = os.getloadavg()
             results[size]["load"] = load
     finally:
@@ -312,7 +348,7 @@ def main():
         worker_log.close()
 
     print(f"server={args.server} layer={args.layer} web processes={args.web_processes} "
-          f"escalations per size={args.escalations} (after {args.warmup} warm-up)")
+          f"client reads={args.client_reads} escalations per size={args.escalations} (after {args.warmup} warm-up)")
     print(f"machine stalls: {len(meter.stalls)} of ≥ {meter.STALL_MIN * 1000:.0f} ms in the run (meter at "
           f"{'real-time' if meter.mode == 'fifo' else 'normal'} priority)")
     print("| S | floor POST /sessions p50 / p99 | escalate POST p50 / p99 | POST → card p50 / p99 "

@@ -92,6 +92,8 @@ class StampedSocket:
         self.arrivals = deque()
         self.messages = deque()
         self.closed = False
+        self.eof = False  # the server closed its side: nothing more to read
+        self.last_read = 0.0  # when this process last read from the socket (perf_counter)
         self._waiter = None
         self._pending = []  # (arrived, read, bytes) reads not parsed yet; b"" is the end
         self._outgoing = b""
@@ -146,6 +148,7 @@ class StampedSocket:
         except OSError:
             data, ancillary = b"", []
         read = time.perf_counter()
+        self.last_read = read
         arrived = read
         for level, kind, value in ancillary:
             if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS:
@@ -153,6 +156,7 @@ class StampedSocket:
                 # From the kernel's wall clock to perf_counter's, at this instant.
                 arrived = seconds + nanoseconds / 1e9 - (time.time() - read)
         if not data:
+            self.eof = True
             self.loop.remove_reader(self.sock.fileno())
         if self.protocol.state is not State.OPEN:  # the handshake, the close: parsed at once
             self._feed(arrived, read, data)
@@ -203,6 +207,16 @@ class StampedSocket:
     def _writable(self):
         self.loop.remove_writer(self.sock.fileno())
         self._write()
+
+    def pause(self) -> None:
+        """Stop reading: what arrives waits in the socket's receive buffer, stamped as it lands,
+        and no arrival wakes this process (`resume()` reads it)."""
+        if not self.closed:
+            self.loop.remove_reader(self.sock.fileno())
+
+    def resume(self) -> None:
+        if not self.closed and not self.eof:
+            self.loop.add_reader(self.sock.fileno(), self._readable)
 
     def _end(self):
         if not self.closed:
