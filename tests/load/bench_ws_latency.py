@@ -364,6 +364,29 @@ def main():
               f"| {sum(stall >= 5 for stall in r['stalls'])} | {r['load'][0]:.2f} |")
     print(f"errors in the logs: web {log_errors(logs / 'web.log')}, worker {log_errors(logs / 'worker.log')} "
           f"({logs})")
+    for line in bar_lines(results):
+        print(line)
+
+
+def bar_lines(results: dict) -> list[str]:
+    """The issue's targets, for the sizes this run measured: the S = 500 card p99 within 1.5× of
+    S = 10's, the S = 100 card p99 at most 3× the floor's p99 (that run's), nothing lost."""
+    def p99(values):
+        return percentile(values, 99)
+
+    def verdict(ratio, target):
+        return f"{ratio:.2f}× (target ≤ {target}×: {'met' if ratio <= target else 'NOT met'})"
+
+    lines = []
+    if 10 in results and 500 in results:
+        lines.append("S = 500 card p99 / S = 10's: "
+                     + verdict(p99(results[500]["card"]) / p99(results[10]["card"]), 1.5))
+    if 100 in results:
+        lines.append("S = 100 card p99 / the floor's p99: "
+                     + verdict(p99(results[100]["card"]) / p99(results[100]["floor"]), 3))
+    lost = sum(r["lost_cards"] + r["lost_bells"] for r in results.values())
+    lines.append(f"frames lost, cards and bells, every size: {lost} (target 0)")
+    return lines
 
 
 if __name__ == "__main__":
