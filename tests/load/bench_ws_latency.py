@@ -240,8 +240,6 @@ def _wait_settled(handoff_id: str, timeout: float = 60) -> bool:
     return wait_quiet()
 
 
-
-
 def _labels(worker_pid: int) -> dict:
     """{pid: label} for --detail's CPU ledger, looked up before each escalation: the worker's pool
     process (it may start after the worker), and the PostgreSQL server processes of the
