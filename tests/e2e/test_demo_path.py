@@ -31,6 +31,24 @@ ASSESSMENT = {
 }
 
 
+# When each queue card was put on the page (the browser's wall clock, Date.now()): the card is
+# timed from the click to its arrival on the engineer's page, not to the moment Playwright's click
+# returns, which waits for the technician's own page to load after the form's POST.
+CARD_ARRIVALS = """
+window.cardArrivals = [];
+new MutationObserver((records) => {
+  for (const record of records) {
+    for (const node of record.addedNodes) {
+      if (node.nodeType !== 1) continue;
+      for (const card of [node, ...node.querySelectorAll(".hcard")]) {
+        if (card.matches(".hcard")) window.cardArrivals.push({text: card.textContent, at: Date.now()});
+      }
+    }
+  }
+}).observe(document, {childList: true, subtree: true});
+"""
+
+
 def cited_assessment(account, owner) -> dict:
     """ASSESSMENT whose similar session is a real resolved session of the account, which the
     suggestions cite (links to /pilot/<id>)."""
@@ -43,7 +61,7 @@ def cited_assessment(account, owner) -> dict:
 
 
 def test_escalate_pick_up_and_everyone_is_told(browsers, acme_tech, acme_senior, acme_senior2):
-    sam = browsers.open(acme_senior, "/escalations/")
+    sam = browsers.open(acme_senior, "/escalations/", init_script=CARD_ARRIVALS)
     sue = browsers.open(acme_senior2, "/escalations/")
     tina = browsers.open(acme_tech, "/sessions/")
     for page in (sam, sue, tina):
@@ -74,12 +92,14 @@ def test_escalate_pick_up_and_everyone_is_told(browsers, acme_tech, acme_senior,
     dialog = tina.get_by_role("dialog", name="Escalate to an engineer")
     expect(dialog).to_be_visible()
     dialog.get_by_label("Why are you stuck?").fill("Out of ideas: the prompt comes back whatever I clear.")
-    started = time.monotonic()
+    started = time.time()
     dialog.get_by_role("button", name="Escalate now").click()
     queue = sam.get_by_role("region", name="Escalation queue")
     card = queue.locator(".hcard", has_text="Outlook keeps asking for password")
     expect(card).to_be_visible(timeout=2000)
-    arrival = time.monotonic() - started
+    arrived_at = sam.evaluate("title => window.cardArrivals.find(card => card.text.includes(title)).at",
+                              "Outlook keeps asking for password")
+    arrival = arrived_at / 1000 - started
     expect(tina.get_by_text("Escalated. Engineers have been notified.")).to_be_visible()
     expect(tina.locator("[data-waiting-banner]")).to_contain_text("Waiting for an engineer.")
     wait_live(tina)
@@ -167,7 +187,7 @@ def test_escalate_pick_up_and_everyone_is_told(browsers, acme_tech, acme_senior,
     sam.keyboard.press("Escape")
     expect(sam.get_by_role("dialog")).to_have_count(0)
     expect(sam.get_by_role("button", name="Context")).to_be_focused()
-    assert arrival < 2.5  # the expect above already held it to 2 s; this records the measured figure
+    assert arrival < 2.5  # from the click to the card on the engineer's page (CARD_ARRIVALS)
 
 
 def test_a_notification_link_opens_the_pickup_flow(browsers, api_http, acme_tech, acme_senior):
