@@ -227,9 +227,6 @@ def stop_worker(worker: subprocess.Popen, timeout: float = 30) -> None:
     """A warm shutdown (SIGTERM: the worker finishes its task and stops its pool's children), then
     SIGKILL if it has not exited after `timeout` seconds. SIGKILL alone would orphan a prefork
     child, its database connections with it."""
-    worker.terminate()
-    try:
-        worker.wait(timeout)
-    except subprocess.TimeoutExpired:
-        worker.kill()
-        worker.wait(5)
+    from tests.load.common import stop
+
+    stop(worker, timeout)

@@ -40,9 +40,8 @@ new MutationObserver((records) => {
   for (const record of records) {
     for (const node of record.addedNodes) {
       if (node.nodeType !== 1) continue;
-      for (const card of [node, ...node.querySelectorAll(".hcard")]) {
-        if (card.matches(".hcard")) window.cardArrivals.push({text: card.textContent, at: Date.now()});
-      }
+      const cards = node.matches(".hcard") ? [node] : node.querySelectorAll(".hcard");
+      for (const card of cards) window.cardArrivals.push({text: card.textContent, at: Date.now()});
     }
   }
 }).observe(document, {childList: true, subtree: true});
