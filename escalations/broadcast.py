@@ -1,22 +1,23 @@
-"""Process-level fan-out of the account-wide groups (issue #9: the same cost for 5 engineers or 500).
+"""Process-level fan-out of websocket groups (issue #9: the same cost for 5 engineers or 500).
 
 With one channel per socket in `account.<id>.queue`, a queue card for 500 engineers is 500 copies
 in Redis, popped one by one by the process's single receive loop, each waking its consumer's task:
-at 500 sockets the last card landed 0.7 s after the first (docs/performance.md). Here the
-account-wide groups (`events.HUB_GROUPS`: the queue and members groups) have one member per *web
-process* instead: that process's hub. The hub joins a group when the first local socket needs it,
-receives each message once, and writes it to its local sockets in one pass, calling the
-consumer's handler directly (`event_frame`, `event_bells`), with no per-socket Redis round trip or
-task switch. Per-user groups (`user.<id>`: a lone bell, `session.revoke`) stay per socket; they are
-small.
+at 500 sockets the last card landed 0.7 s after the first (docs/performance.md). Here every group a
+socket is in (the account's queue and members groups, the user's own group, the sessions it
+follows) has one member per *web process* instead: that process's hub. The hub joins a group when
+the first local socket needs it, receives each message once, and writes it to its local sockets in
+one pass, calling the consumer's handler directly (`event_frame`, `event_bells`,
+`session_revoke`), with no per-socket Redis round trip or task switch. A socket has no channel of
+its own (escalations.consumers): nothing waits on the channel layer per socket, so an idle socket
+costs the process one waiting read of its client and nothing else.
 
 Kept from the channel layer, so nothing is lost that the layer would have kept: the hub's channel
 is an ordinary layer channel (capacity, expiry, and the same transport across processes; the
 in-memory layer in embedded mode). A group's membership is re-added every
-`REALTIME_REJOIN_SECONDS`, well
-inside channels-redis' `group_expiry`, and after the receive loop recovers from an error (Redis
-restarted empty forgets every group). Joining waits until the hub is in the group, so a socket
-that has said `ready` gets every frame sent after that.
+`REALTIME_REJOIN_SECONDS`, well inside channels-redis' `group_expiry`, and after the receive loop
+recovers from an error (Redis restarted empty forgets every group). Joining waits until the hub is
+in the group, so a socket that has said `ready` gets every frame sent after that. Messages reach a
+process in the order Redis received them, whatever their groups, and each socket in that order.
 
 One hub per event loop (a web process runs one; tests run several, one after another).
 """
@@ -47,16 +48,25 @@ def hub() -> Hub:
     return found
 
 
+class _Group:
+    """The hub's state for one group: its local sockets and whether the hub is in it."""
+
+    __slots__ = ("members", "lock", "joined")
+
+    def __init__(self):
+        # id(consumer) -> consumer; weak, so a socket that died without leaving is dropped.
+        self.members: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+        self.lock = asyncio.Lock()
+        self.joined = False
+
+
 class Hub:
-    """One process's member of the account-wide groups; see the module docstring."""
+    """One process's member of its sockets' groups; see the module docstring."""
 
     def __init__(self, layer):
         self.layer = layer
         self.channel: str | None = None
-        # group -> {id(consumer): consumer}; weak, so a socket that died without leaving is dropped.
-        self.members: dict[str, weakref.WeakValueDictionary] = {}
-        self.joined: set[str] = set()
-        self.locks: dict[str, asyncio.Lock] = {}
+        self.groups: dict[str, _Group] = {}
         self.task: asyncio.Task | None = None
         self.ticker: asyncio.Task | None = None
 
@@ -72,26 +82,36 @@ class Hub:
     async def join(self, group: str, consumer) -> None:
         """Deliver `group`'s messages to `consumer` from now on; returns once the hub is a member."""
         await self._start()
-        self.members.setdefault(group, weakref.WeakValueDictionary())[id(consumer)] = consumer
-        lock = self.locks.setdefault(group, asyncio.Lock())
-        async with lock:
-            if group not in self.joined and self.members.get(group):
+        state = self.groups.get(group)
+        if state is None:
+            state = self.groups[group] = _Group()
+        state.members[id(consumer)] = consumer
+        async with state.lock:
+            if not state.joined and state.members:
                 await self.layer.group_add(group, self.channel)
-                self.joined.add(group)
+                state.joined = True
 
     async def leave(self, group: str, consumer) -> None:
         """Stop delivering to `consumer`; the last local socket of a group takes the hub out of it."""
-        members = self.members.get(group)
-        if members is None or members.pop(id(consumer), None) is None:
+        state = self.groups.get(group)
+        if state is None or state.members.pop(id(consumer), None) is None:
             return
-        lock = self.locks.setdefault(group, asyncio.Lock())
-        async with lock:
-            if group in self.joined and not self.members.get(group):
-                self.joined.discard(group)
-                await self.layer.group_discard(group, self.channel)
+        try:
+            async with state.lock:
+                if state.joined and not state.members:
+                    state.joined = False
+                    await self.layer.group_discard(group, self.channel)
+        finally:
+            # Forgotten once nobody is in it or waiting for it (sessions come and go: their groups
+            # must not pile up in a long-lived process). A join in between has added its member.
+            if not state.members and not state.lock.locked() and self.groups.get(group) is state:
+                del self.groups[group]
+
+    def joined(self) -> list[str]:
+        return [group for group, state in self.groups.items() if state.joined]
 
     async def _rejoin_all(self):
-        for group in list(self.joined):
+        for group in self.joined():
             await self.layer.group_add(group, self.channel)
 
     async def _rejoin_periodically(self):
@@ -127,7 +147,10 @@ class Hub:
         """Hand one group message to each local socket of its group, in one pass."""
         group = message.get("group")
         handler_name = message.get("type", "").replace(".", "_")
-        for consumer in list(self.members.get(group, {}).values()):
+        state = self.groups.get(group)
+        if state is None:
+            return
+        for consumer in list(state.members.values()):
             handler = getattr(consumer, handler_name, None)
             if handler is None:
                 continue
@@ -151,7 +174,9 @@ def run_or_continue_in_task(coro, what: str) -> asyncio.Task | None:
     goes on; a client that never reads stops answering the server's pings and is closed, which
     ends its waits. A task per send would cost every frame a task switch; this costs one only to
     the slow socket (what Python 3.12's eager tasks do; this project runs 3.11). An error before
-    the suspension raises here; one after it is logged."""
+    the suspension raises here; one after it is logged.
+    Unlike an eager task, the part after the suspension runs in another task (and contextvars
+    context), so `asyncio.current_task()` changes across the suspension."""
     try:
         awaited = coro.send(None)
     except StopIteration:
@@ -171,6 +196,9 @@ async def _continue(coro, awaited):
             if awaited is None:
                 await asyncio.sleep(0)
             else:
+                # The future was yielded to us, not to a Task: clear its "blocking" mark as a Task's
+                # step does, or awaiting it again raises "await wasn't used with future".
+                awaited._asyncio_future_blocking = False
                 await awaited
         except BaseException as exc:
             try:

@@ -3,11 +3,11 @@
 Authenticate in `connect`, authorise before joining: every member joins their own
 `user.<id>` group and their account's members group (bells: one message for many recipients,
 filtered here to this socket's user); engineers and admins also join their account's queue
-group. The account-wide groups are joined through this process's hub (escalations.broadcast),
-which is their one member per process and writes each message to its local sockets; the user's
-own group is joined by the socket's channel. channels-redis forgets a group membership after
-`group_expiry` (a day): the pings of a page left open re-join the user's group well before that
-(`REALTIME_REJOIN_SECONDS`), the hub re-joins its own.
+group. Every group, and the sessions a socket follows, is joined through this process's hub
+(escalations.broadcast), which is the group's one member per process, writes each message to its
+local sockets and keeps its memberships alive past channels-redis' `group_expiry`. A socket has no
+channel-layer channel of its own: the consumer's only wait is its client's next message
+(`__call__`).
 Unauthenticated connections are accepted and closed with 4401 so clients can tell why.
 
 A socket lasts as long as its authority (docs/security.md): a `session.revoke` control message
@@ -15,7 +15,8 @@ on the user's group (events.end_sessions, sent when the user is deactivated, the
 or password changes, their token is deleted or their session logs out) closes the sockets it
 names with 4401 or 4403, and every ping re-reads the user, the token or the browser session from
 the database (ws_auth.recheck), which catches what no signal reported; a socket that does not ping
-(an API client) is re-checked every WEBSOCKET_RECHECK_SECONDS all the same. A closed socket leaves
+(an API client) is re-checked every WEBSOCKET_RECHECK_SECONDS all the same, by the process's
+`AuthorityWatch`. A closed socket leaves
 its groups first and sends nothing more.
 
 Presence (who is viewing a handoff right now) rides on the same socket. Client frames:
@@ -27,15 +28,20 @@ to this socket alone for a sync). State is in Redis (`escalations.presence`) so 
 across processes; this socket's entries are removed on disconnect and refreshed by its pings.
 """
 
+from __future__ import annotations
+
 import asyncio
 import json
 import logging
 import random
 import time
 import uuid
+import weakref
 
 from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.layers import get_channel_layer
 from django.conf import settings
 
 from escalations import broadcast, events, presence, selectors, ws_auth
@@ -67,8 +73,81 @@ def _handoff_id(value) -> str | None:
         return None
 
 
+class AuthorityWatch:
+    """Re-checks the sockets of one event loop that have not been re-checked lately (those that
+    do not ping: API clients): one task per process, waking every quarter of
+    WEBSOCKET_RECHECK_SECONDS, rather than a sleeping task per socket. Each socket is due after
+    its own share of the period, drawn at connect (half to three quarters of it), so sockets
+    opened together are not checked together; with the sweep's quarter, none goes longer than
+    the period unchecked."""
+
+    _watches: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+    @classmethod
+    def of_this_loop(cls) -> AuthorityWatch:
+        loop = asyncio.get_running_loop()
+        found = cls._watches.get(loop)
+        if found is None:
+            found = cls._watches[loop] = cls()
+        return found
+
+    def __init__(self):
+        self.sockets: weakref.WeakSet = weakref.WeakSet()
+        self.task: asyncio.Task | None = None
+        self.checks: set[asyncio.Task] = set()
+
+    def add(self, consumer) -> None:
+        consumer.recheck_every = settings.WEBSOCKET_RECHECK_SECONDS * random.uniform(0.5, 0.75)
+        self.sockets.add(consumer)
+        if self.task is None or self.task.done():
+            self.task = asyncio.ensure_future(self._sweep_periodically())
+
+    def discard(self, consumer) -> None:
+        self.sockets.discard(consumer)
+
+    async def _sweep_periodically(self):
+        while True:
+            await asyncio.sleep(settings.WEBSOCKET_RECHECK_SECONDS / 4)
+            try:
+                self.sweep()
+            except Exception:  # never stop watching over one socket's trouble
+                logger.exception("re-checking websockets failed")
+
+    def sweep(self) -> None:
+        now = time.monotonic()
+        for consumer in list(self.sockets):
+            if not consumer.ended and now - consumer.checked_at >= consumer.recheck_every:
+                consumer.checked_at = now
+                check = asyncio.ensure_future(consumer._authority_ended())  # logs its own failures
+                self.checks.add(check)  # referenced until it ends
+                check.add_done_callback(self.checks.discard)
+
+
 class EscalationConsumer(AsyncJsonWebsocketConsumer):
     groups = ()
+
+    async def __call__(self, scope, receive, send):
+        """Serve one socket: read the client's messages one at a time, until it disconnects.
+
+        Replaces channels' loop, which waits on the client and on a channel-layer channel of the
+        socket's own, with a task re-made at every message. Here the groups' messages come from the
+        process's hub, which calls the handlers itself (escalations.broadcast), so the only wait is
+        the client's next message. `channel_name` is only this socket's name (presence entries).
+        Not done per message, unlike channels' `dispatch`: closing stale database connections;
+        the handlers reach the database through `database_sync_to_async`, which does it."""
+        self.scope = scope
+        self.channel_layer = get_channel_layer(self.channel_layer_alias)
+        self.channel_name = f"ws.{uuid.uuid4().hex}"
+        self.base_send = send
+        try:
+            while True:
+                message = await receive()
+                handler = getattr(self, message["type"].replace(".", "_"), None)
+                if handler is None:
+                    raise ValueError(f"No handler for message type {message['type']}")
+                await handler(message)
+        except StopConsumer:
+            pass
 
     async def connect(self):
         user = self.scope.get("user")
@@ -88,31 +167,24 @@ class EscalationConsumer(AsyncJsonWebsocketConsumer):
         await self.accept()
         for group in self.joined:
             await self._join(group)
-        self.joined_at = self.checked_at = time.monotonic()
+        self.checked_at = time.monotonic()
         metrics.websocket_opened(self)
-        self.watcher = asyncio.ensure_future(self._watch_authority())
+        AuthorityWatch.of_this_loop().add(self)
         await self.send_json({"type": "ready"})
 
     async def disconnect(self, code):
         metrics.websocket_closed(self)
-        if getattr(self, "watcher", None) is not None:
-            self.watcher.cancel()
+        AuthorityWatch.of_this_loop().discard(self)
         for handoff_id in list(getattr(self, "presence", {})):
             await self._presence_leave(handoff_id)
         for group in list(getattr(self, "joined", ())) + list(getattr(self, "sessions", ())):
             await self._leave(group)
 
     async def _join(self, group):
-        if events.is_hub_group(group):
-            await broadcast.hub().join(group, self)
-        else:
-            await self.channel_layer.group_add(group, self.channel_name)
+        await broadcast.hub().join(group, self)
 
     async def _leave(self, group):
-        if events.is_hub_group(group):
-            await broadcast.hub().leave(group, self)
-        else:
-            await self.channel_layer.group_discard(group, self.channel_name)
+        await broadcast.hub().leave(group, self)
 
     async def receive_json(self, content, **kwargs):
         if not isinstance(content, dict) or not hasattr(self, "user") or self.ended:
@@ -121,8 +193,6 @@ class EscalationConsumer(AsyncJsonWebsocketConsumer):
         if kind == "ping":
             if await self._authority_ended():
                 return
-            if time.monotonic() - self.joined_at > settings.REALTIME_REJOIN_SECONDS:
-                await self._rejoin()
             await self._presence_touch()
             await self.send_json({"type": "pong"})
         elif kind == "session.join":
@@ -173,23 +243,9 @@ class EscalationConsumer(AsyncJsonWebsocketConsumer):
                                          session_fingerprint=self.authority.session_fingerprint):
             await self._end(event.get("code", events.CLOSE_SIGNED_OUT), event.get("reason", ""))
 
-    async def _watch_authority(self):
-        """Re-check a socket that has not been re-checked for WEBSOCKET_RECHECK_SECONDS (one that
-        does not ping). Jittered, so sockets opened together do not query together."""
-        period = settings.WEBSOCKET_RECHECK_SECONDS
-        try:
-            while not self.ended:
-                await asyncio.sleep(period * random.uniform(0.5, 1.0))
-                if not self.ended and time.monotonic() - self.checked_at >= period / 2:
-                    await self._authority_ended()
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # e.g. the connection is gone already: nothing left to guard
-            logger.debug("websocket authority watcher stopped", exc_info=True)
-
     async def _authority_ended(self) -> bool:
-        """Re-read the user and the socket's credential (on a ping, or from the watcher); close
-        if they ended."""
+        """Re-read the user and the socket's credential (on a ping, or from the AuthorityWatch);
+        close if they ended."""
         self.checked_at = time.monotonic()
         try:
             verdict = await ws_auth.recheck(self.authority)
@@ -205,6 +261,7 @@ class EscalationConsumer(AsyncJsonWebsocketConsumer):
         if self.ended:  # a ping's and the watcher's checks may both find it
             return
         self.ended = True
+        AuthorityWatch.of_this_loop().discard(self)
         logger.info("closing the websocket of user %s: %s (%s)", self.authority.user_id, reason, code)
         joined, self.joined = self.joined + list(self.sessions), []
         self.sessions = set()
@@ -214,12 +271,6 @@ class EscalationConsumer(AsyncJsonWebsocketConsumer):
             except Exception:  # the membership expires by itself (group_expiry); nothing is sent meanwhile
                 logger.warning("leaving %s failed", group, exc_info=True)
         await self.close(code=code)
-
-    async def _rejoin(self):
-        self.joined_at = time.monotonic()
-        for group in self.joined + list(self.sessions):
-            if not events.is_hub_group(group):  # the hub re-joins its own
-                await self.channel_layer.group_add(group, self.channel_name)
 
     # --- Following a session (its page) ------------------------------------------------------
 
@@ -236,7 +287,7 @@ class EscalationConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json(events.error_frame("Too many sessions followed at once.", about="session.join"))
             return
         self.sessions.add(group)
-        await self.channel_layer.group_add(group, self.channel_name)
+        await self._join(group)
         await self.send_json({"type": "session.joined", "session_id": session_id})
 
     # --- Presence ----------------------------------------------------------------------------

@@ -51,13 +51,6 @@ def session_group(session_id) -> str:
     return f"session.{session_id}"
 
 
-def is_hub_group(group: str) -> bool:
-    """The account-wide groups, joined once per web process by its hub (escalations.broadcast),
-    not once per socket: a message to them costs one Redis message per process, whatever the
-    number of sockets."""
-    return group.startswith("account.")
-
-
 def presence_key(prefix: str, account_id, handoff_id=None) -> str:
     """Redis keys of the presence store (`escalations.presence`), under the channel layer's
     prefix so parallel test workers and co-hosted installs never share them. Without

@@ -2,6 +2,7 @@
 (escalations/broadcast.py): a queue card costs one channel-layer message per process, and the
 process writes it to its sockets. The real web process, real channels-redis."""
 
+import json
 import threading
 import time
 
@@ -115,6 +116,38 @@ def _socket_that_never_reads(server, token: str):
     return sock
 
 
+def _handoff_ids_read_from(sock, wanted: int, timeout: float = 30) -> list[str]:
+    """Read the raw socket as a websocket client would (the server's frames are unmasked and
+    whole) until `wanted` handoff.created frames have come; their handoff ids, in order."""
+    sock.settimeout(timeout)
+    buffer = bytearray()
+
+    def take(n: int) -> bytes:
+        while len(buffer) < n:
+            chunk = sock.recv(1 << 20)
+            if not chunk:
+                raise ConnectionError("the server closed the socket")
+            buffer.extend(chunk)
+        out = bytes(buffer[:n])
+        del buffer[:n]
+        return out
+
+    ids = []
+    while len(ids) < wanted:
+        first, second = take(2)
+        length = second & 0x7F
+        if length == 126:
+            length = int.from_bytes(take(2), "big")
+        elif length == 127:
+            length = int.from_bytes(take(8), "big")
+        payload = take(length)
+        if first & 0x0F == 0x1:  # a text frame
+            frame = json.loads(payload)
+            if frame["type"] == "handoff.created":
+                ids.append(frame["handoff"]["id"])
+    return ids
+
+
 def test_a_socket_that_stopped_reading_never_holds_the_frames_of_the_others(live_asgi, acme_senior, acme_senior2):
     stalled = _socket_that_never_reads(live_asgi, api_token_create(user=acme_senior))
     reader = _listen(live_asgi, acme_senior2)
@@ -137,6 +170,8 @@ def test_a_socket_that_stopped_reading_never_holds_the_frames_of_the_others(live
             events.send_now(queue, {"type": "handoff.created", "handoff": {"id": f"h-{i}", "problem": problem}})
         reading.join(30)
         assert received == [f"h-{i}" for i in range(frames)]
+        # The frozen tab comes back: the frames the server held for it arrive, all, in order.
+        assert _handoff_ids_read_from(stalled, frames) == [f"h-{i}" for i in range(frames)]
     finally:
         stalled.close()
         reader.close()
