@@ -71,6 +71,11 @@ THROTTLE_CACHE_ERRORS = Counter(
     "API throttle cache calls that failed (Redis unreachable): the request went through unthrottled.",
     ["operation"],
 )
+GC_FULL_COLLECTION = Histogram(
+    "gc_full_collection_seconds",
+    "Time a web process stood still for a full garbage collection (every socket of it waits).",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0),
+)
 ASSESSMENT_DURATION = Histogram(
     "assessment_duration_seconds",
     "Time an AI assessment took, by outcome (ready, timed_out, failed).",

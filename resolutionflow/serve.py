@@ -29,7 +29,9 @@ Before serving, the application is loaded and everything it made (Django, the ap
 ~150,000 objects, never garbage, that the cycle collector would otherwise walk on every full
 collection) is moved out of the collector's reach with `gc.freeze()`. A full collection pauses the
 whole process, every socket of it, for a time that grows with what it walks: at 500 sockets
-115 ms before, 36 ms after (docs/performance.md).
+115 ms before, 36 ms after (docs/performance.md). The full collections still needed (for what the
+sockets and requests keep) run at moments when no request is in flight, not inside whichever
+request happened to cross the threshold (`resolutionflow.quiet_gc`).
 """
 
 import argparse
@@ -47,13 +49,16 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     import uvicorn
+    from django.conf import settings
 
     from resolutionflow.asgi import application
+    from resolutionflow.quiet_gc import QuietCollector, automatic_full_collections_off
 
     gc.collect()
     gc.freeze()
+    automatic_full_collections_off()
     uvicorn.run(
-        application,
+        QuietCollector(application, every=settings.WEB_FULL_GC_SECONDS),
         host=args.host,
         port=args.port,
         ws="websockets-sansio",
