@@ -11,8 +11,9 @@ waits. At 500 sockets a full collection came about once a minute: each socket's 
 every ping, are promoted to the old generation, and CPython counts promotions, not deaths.
 
 So the web process turns automatic full collections off (the young generations still collect by
-themselves) and runs them itself, on its event loop, every `WEB_FULL_GC_SECONDS` (a minute), at
-a moment when no HTTP request is in flight: it looks again every `POLL_SECONDS` and after
+themselves) and runs them itself, on its event loop, about every `WEB_FULL_GC_SECONDS` (a minute,
+give or take a quarter, so processes started together do not pause together), at a moment when
+no HTTP request is in flight: it looks again every `POLL_SECONDS` and after
 `MAX_WAIT_SECONDS` collects regardless, so a process that is never quiet still frees its cycles. Websocket frames
 are not requests: a card the hub is writing is one callback of the event loop, which a collection
 (another callback) never splits.
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import random
 import time
 
 from resolutionflow import metrics
@@ -55,7 +57,7 @@ class QuietCollector:
 
     async def __call__(self, scope, receive, send):
         if self.timer is None:
-            self.timer = asyncio.get_running_loop().call_later(self.every, self._due)
+            self.timer = asyncio.get_running_loop().call_later(self._interval(), self._due)
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         self.in_flight += 1
@@ -76,4 +78,7 @@ class QuietCollector:
         started = time.perf_counter()
         self.collect()
         metrics.GC_FULL_COLLECTION.observe(time.perf_counter() - started)
-        self.timer = loop.call_later(self.every, self._due)
+        self.timer = loop.call_later(self._interval(), self._due)
+
+    def _interval(self) -> float:
+        return self.every * random.uniform(0.75, 1.25)

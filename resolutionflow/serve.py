@@ -25,13 +25,14 @@ The options:
 - `log_config=None`, `access_log=False`: logging is Django's `LOGGING` (text or JSON lines,
   docs/operations.md); the request lines come from `resolutionflow.request`.
 
-Before serving, the application is loaded and everything it made (Django, the apps, the libraries:
-~150,000 objects, never garbage, that the cycle collector would otherwise walk on every full
-collection) is moved out of the collector's reach with `gc.freeze()`. A full collection pauses the
-whole process, every socket of it, for a time that grows with what it walks: at 500 sockets
-115 ms before, 36 ms after (docs/performance.md). The full collections still needed (for what the
-sockets and requests keep) run at moments when no request is in flight, not inside whichever
-request happened to cross the threshold (`resolutionflow.quiet_gc`).
+Before serving, the application is loaded, its URLconf with it (every view module and what they
+import, which the first request would load otherwise: ~11,000 objects), and everything it made
+(Django, the apps, the libraries: ~150,000 objects, never garbage, that the cycle collector would
+otherwise walk on every full collection) is moved out of the collector's reach with `gc.freeze()`.
+A full collection pauses the whole process, every socket of it, for a time that grows with what
+it walks: at 500 sockets 115 ms before, 36 ms after (docs/performance.md). The full collections
+still needed (for what the sockets and requests keep) run at moments when no request is in
+flight, not inside whichever request happened to cross the threshold (`resolutionflow.quiet_gc`).
 """
 
 import argparse
@@ -50,10 +51,12 @@ def main(argv: list[str] | None = None) -> None:
 
     import uvicorn
     from django.conf import settings
+    from django.urls import get_resolver
 
     from resolutionflow.asgi import application
     from resolutionflow.quiet_gc import QuietCollector, automatic_full_collections_off
 
+    get_resolver().url_patterns  # noqa: B018  (loads the URLconf and every view module)
     gc.collect()
     gc.freeze()
     automatic_full_collections_off()
