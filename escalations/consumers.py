@@ -16,8 +16,7 @@ or password changes, their token is deleted or their session logs out) closes th
 names with 4401 or 4403, and every ping re-reads the user, the token or the browser session from
 the database (ws_auth.recheck), which catches what no signal reported; a socket that does not ping
 (an API client) is re-checked every WEBSOCKET_RECHECK_SECONDS all the same, by the process's
-`AuthorityWatch`. A closed socket leaves
-its groups first and sends nothing more.
+`AuthorityWatch`. A closed socket leaves its groups first and sends nothing more.
 
 Presence (who is viewing a handoff right now) rides on the same socket. Client frames:
 `{"type": "presence.join", "handoff_id"}`, `{"type": "presence.leave", "handoff_id"}` and
