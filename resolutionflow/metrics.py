@@ -71,10 +71,10 @@ THROTTLE_CACHE_ERRORS = Counter(
     "API throttle cache calls that failed (Redis unreachable): the request went through unthrottled.",
     ["operation"],
 )
-GC_FULL_COLLECTION = Histogram(
-    "gc_full_collection_seconds",
-    "Time a web process stood still for a full garbage collection (every socket of it waits).",
-    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0),
+GC_COLLECTION = Histogram(
+    "gc_collection_seconds",
+    "Time a web process stood still for a garbage collection, by generation (every socket of it waits).",
+    ["generation"], buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0),
 )
 ASSESSMENT_DURATION = Histogram(
     "assessment_duration_seconds",

@@ -30,9 +30,9 @@ import, which the first request would load otherwise: ~11,000 objects), and ever
 (Django, the apps, the libraries: ~150,000 objects, never garbage, that the cycle collector would
 otherwise walk on every full collection) is moved out of the collector's reach with `gc.freeze()`.
 A full collection pauses the whole process, every socket of it, for a time that grows with what
-it walks: at 500 sockets 115 ms before, 36 ms after (docs/performance.md). The full collections
-still needed (for what the sockets and requests keep) run at moments when no request is in
-flight, not inside whichever request happened to cross the threshold (`resolutionflow.quiet_gc`).
+it walks: at 500 sockets 115 ms before, 36 ms after (docs/performance.md). The collections still
+needed (for what the sockets and requests make) run between requests, not inside whichever request
+happened to cross a threshold (`resolutionflow.quiet_gc`).
 """
 
 import argparse
@@ -54,14 +54,15 @@ def main(argv: list[str] | None = None) -> None:
     from django.urls import get_resolver
 
     from resolutionflow.asgi import application
-    from resolutionflow.quiet_gc import QuietCollector, automatic_full_collections_off
+    from resolutionflow.quiet_gc import QuietCollector, automatic_collections_off
 
     get_resolver().url_patterns  # noqa: B018  (loads the URLconf and every view module)
     gc.collect()
     gc.freeze()
-    automatic_full_collections_off()
+    young, middle = automatic_collections_off()
     uvicorn.run(
-        QuietCollector(application, every=settings.WEB_FULL_GC_SECONDS),
+        QuietCollector(application, full_every=settings.WEB_FULL_GC_SECONDS, young_threshold=young,
+                       middle_threshold=middle),
         host=args.host,
         port=args.port,
         ws="websockets-sansio",

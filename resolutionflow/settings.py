@@ -219,8 +219,8 @@ REALTIME_REJOIN_SECONDS = env.float("REALTIME_REJOIN_SECONDS", default=3600.0)
 if not 0 < REALTIME_REJOIN_SECONDS < 86400:
     raise ImproperlyConfigured("REALTIME_REJOIN_SECONDS must be between 0 and 86400 (group_expiry).")
 
-# The production web process runs its full garbage collections itself, this often, at a moment
-# with no request in flight (resolutionflow/quiet_gc.py).
+# The production web process collects its garbage between requests, a full collection about this
+# often (resolutionflow/quiet_gc.py).
 WEB_FULL_GC_SECONDS = env.float("WEB_FULL_GC_SECONDS", default=60.0)
 if WEB_FULL_GC_SECONDS <= 0:
     raise ImproperlyConfigured("WEB_FULL_GC_SECONDS must be positive.")
