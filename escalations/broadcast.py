@@ -107,11 +107,8 @@ class Hub:
             if not state.members and not state.lock.locked() and self.groups.get(group) is state:
                 del self.groups[group]
 
-    def joined(self) -> list[str]:
-        return [group for group, state in self.groups.items() if state.joined]
-
     async def _rejoin_all(self):
-        for group in self.joined():
+        for group in [group for group, state in self.groups.items() if state.joined]:
             await self.layer.group_add(group, self.channel)
 
     async def _rejoin_periodically(self):

@@ -37,6 +37,7 @@ import time
 import uuid
 import weakref
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
@@ -141,7 +142,7 @@ class EscalationConsumer(AsyncJsonWebsocketConsumer):
         try:
             while True:
                 message = await receive()
-                handler = getattr(self, message["type"].replace(".", "_"), None)
+                handler = getattr(self, get_handler_name(message), None)
                 if handler is None:
                     raise ValueError(f"No handler for message type {message['type']}")
                 await handler(message)
