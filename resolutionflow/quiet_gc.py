@@ -86,7 +86,7 @@ class QuietCollector:
                 if self.young_due_since is None:
                     self.young_due_since = now
                 if quiet or now - self.young_due_since >= self.young_max_wait:
-                    self._collect(1 if middle >= self.middle_threshold else 0)
+                    self._collect(1 if middle > self.middle_threshold else 0)
                     self.young_due_since = None
         self.timer = asyncio.get_running_loop().call_later(self.poll, self._tick)
 

@@ -82,7 +82,7 @@ def test_a_young_collection_waits_for_the_request_then_takes_the_generation_cpyt
         await request
         await asyncio.sleep(0.05)
         assert [generation for generation, _ in collections] == [0]
-        counts.young, counts.middle = 701, 10  # ten young collections since the last middle one
+        counts.young, counts.middle = 701, 11  # more young collections than CPython's threshold (10)
         await asyncio.sleep(0.05)
         assert [generation for generation, _ in collections] == [0, 1]
         await asyncio.sleep(0.05)  # below the threshold: nothing more
