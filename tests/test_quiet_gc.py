@@ -55,9 +55,10 @@ def _request(collector):
 def test_a_full_collection_waits_until_no_request_is_in_flight():
     async def scenario():
         app = _App()
-        collector, collections = _collector(app, full_every=0.05, full_max_wait=10)
+        # Due after 0.15-0.25 s, and again 0.15-0.25 s after each collection.
+        collector, collections = _collector(app, full_every=0.2, full_max_wait=10)
         request = _request(collector)
-        await asyncio.sleep(0.3)  # due since 0.0625 s at the latest: the request holds it
+        await asyncio.sleep(0.35)  # due since 0.25 s at the latest: the request holds it
         assert collections == [] and collector.in_flight == 1
         app.release.set()
         await request
