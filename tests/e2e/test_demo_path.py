@@ -144,6 +144,9 @@ def test_escalate_pick_up_and_everyone_is_told(browsers, acme_tech, acme_senior,
     context.get_by_role("button", name="Start here").click()
     expect(sam).to_have_url(re.compile(rf"/pilot/{session_id}$"))
     expect(sam.get_by_text("You're on it.")).to_be_visible()
+    # The chips' handlers are bound by the page's module scripts, which have all run by
+    # DOMContentLoaded; the server-rendered chips are visible (and clickable) before that.
+    sam.wait_for_load_state("domcontentloaded")
     # A chip is a next step to try: it fills "Log a step"; its "To chat" button the message box.
     step_form = sam.locator(".step-form")
     chips = step_form.get_by_role("group", name="Suggested next steps")
